@@ -1,0 +1,18 @@
+//! Deep clustering training core for deepclust: a small, exact dense-layer engine
+//! (forward/backward of dense layers, ReLU, MSE, Adam, SGD with momentum) on one GEMM seam
+//! ([`gemm`]), and on top of it the autoencoder, DEC and IDEC.
+//!
+//! The library never prints: long work reports progress through a callback and stops when
+//! an `&AtomicBool` becomes true.
+
+pub mod error;
+pub mod gemm;
+pub mod init;
+pub mod loss;
+pub mod mlp;
+pub mod optim;
+
+pub use error::{NnError, Result};
+pub use init::Initializer;
+pub use mlp::{Activation, Mlp, Workspace};
+pub use optim::{Optimizer, OptimizerState};
