@@ -1,0 +1,43 @@
+//! Clustering algorithms for deepclust.
+//!
+//! * [`KMeans`]: Lloyd's algorithm with k-means++ seeding and restarts. Squared distances use
+//!   the `||x||² − 2x·c + ||c||²` expansion on a real GEMM (the pure-Rust `gemm` crate), rows
+//!   are processed in fixed blocks in parallel (rayon) and centroid sums accumulate in `f64`
+//!   per block, so results are identical for a given seed whatever the thread count.
+//! * [`MiniBatchKMeans`]: the mini-batch variant (Sculley 2010, scikit-learn's update rule) for
+//!   data that does not fit comfortably in a full Lloyd pass.
+//!
+//! ```
+//! use deepclust_cluster::KMeans;
+//! use ndarray::array;
+//! let x = array![[0.0f32, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+//! let model = KMeans::params(2).n_init(3).seed(7).fit(x.view()).unwrap();
+//! assert_eq!(model.labels()[0], model.labels()[1]);
+//! assert_ne!(model.labels()[0], model.labels()[2]);
+//! ```
+
+mod assign;
+mod error;
+mod init;
+mod kmeans;
+mod minibatch;
+
+pub use error::ClusterError;
+pub use kmeans::{KMeans, KMeansInit, KMeansModel, KMeansParams, KMeansProgress};
+pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
+
+/// Validates a data matrix: non-empty, finite. Returns the first offending row on NaN/inf.
+pub(crate) fn check_data(x: ndarray::ArrayView2<'_, f32>) -> Result<(), ClusterError> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(ClusterError::EmptyData {
+            rows: x.nrows(),
+            cols: x.ncols(),
+        });
+    }
+    for (row, values) in x.outer_iter().enumerate() {
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(ClusterError::NonFinite { row });
+        }
+    }
+    Ok(())
+}
