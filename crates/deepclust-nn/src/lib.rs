@@ -5,13 +5,18 @@
 //! The library never prints: long work reports progress through a callback and stops when
 //! an `&AtomicBool` becomes true.
 
+pub mod autoencoder;
 pub mod error;
 pub mod gemm;
 pub mod init;
 pub mod loss;
 pub mod mlp;
 pub mod optim;
+pub mod weights;
 
+pub use autoencoder::{
+    train_autoencoder, Autoencoder, AutoencoderConfig, EpochReport, TrainOutcome,
+};
 pub use error::{NnError, Result};
 pub use init::Initializer;
 pub use mlp::{Activation, Mlp, Workspace};
