@@ -1,0 +1,13 @@
+//! Photo-gallery organizer: reads a photo tree (never writing to it), groups photos by day,
+//! event, place and content, and builds a plan of links into an output tree that is applied
+//! without ever overwriting anything.
+
+pub mod civil;
+pub mod exif_meta;
+pub mod places;
+pub mod sniff;
+
+pub use civil::{Day, WallClock};
+pub use exif_meta::{ExifInfo, GpsPoint, TimeSource};
+pub use places::{Geocoder, Place};
+pub use sniff::ImageKind;
