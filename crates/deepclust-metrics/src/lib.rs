@@ -25,7 +25,7 @@ pub enum MetricsError {
 }
 
 /// NMI, ACC and ARI of one labelling.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scores {
     pub nmi: f64,
     pub acc: f64,

@@ -1,0 +1,168 @@
+//! Helpers shared by the subcommands: data arguments, progress bars, result printing.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use deepclust::data::{self, Dataset, Format, IdxSubset, LoadOptions};
+use deepclust::metrics::{Contingency, Scores};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Sets a flag on the first Ctrl-C so long work stops cleanly (saving what it can); a
+/// second Ctrl-C ends the process at once.
+pub fn install_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    let installed = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: stopping after the current step (Ctrl-C again to quit now)");
+    });
+    if let Err(err) = installed {
+        eprintln!("warning: cannot catch Ctrl-C ({err}); interrupting will not save progress");
+    }
+    flag
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// MNIST-style IDX files (a folder holding train-/t10k- files, or one file)
+    Idx,
+    /// A `filename[,label]` CSV plus a folder of PNG images
+    Csv,
+    /// Any folder of PNG/JPEG images
+    Folder,
+    /// The 8x8 digits CSV (64 values 0..16, then the label)
+    Digits,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Idx => Format::Idx,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Folder => Format::Folder,
+            FormatArg::Digits => Format::Digits,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SubsetArg {
+    /// Train then test (70,000 for MNIST), the literature's protocol
+    All,
+    Train,
+    Test,
+}
+
+/// Where the data comes from; shared by every subcommand that clusters.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// The dataset: an MNIST-style IDX folder or file, a `train.csv` (with its PNG folder),
+    /// a folder of images, the 8x8 digits CSV, or `synthetic[:N]` for N generated digits.
+    #[arg(long, value_name = "PATH")]
+    pub data: String,
+    /// Force the format instead of detecting it from the content.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Which part of an IDX folder to use.
+    #[arg(long, value_enum, default_value = "all")]
+    pub subset: SubsetArg,
+    /// Folder of the PNGs named in a CSV (default: Images/train next to the CSV).
+    #[arg(long, value_name = "DIR")]
+    pub images_dir: Option<PathBuf>,
+    /// Images of a folder are resized to SIDE x SIDE.
+    #[arg(long, default_value_t = 28, value_name = "SIDE")]
+    pub side: usize,
+    /// Keep the three colour channels of folder images (default: grayscale).
+    #[arg(long)]
+    pub rgb: bool,
+    /// Skip unreadable images of a folder (listed at the end) instead of stopping.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Folder images are labelled by their sub-folder (for scoring only).
+    #[arg(long)]
+    pub labels_from_subfolders: bool,
+}
+
+impl DataArgs {
+    pub fn load(&self) -> Result<Dataset> {
+        if let Some(rest) = self.data.strip_prefix("synthetic") {
+            let n = match rest.strip_prefix(':') {
+                Some(n) => n
+                    .parse()
+                    .with_context(|| format!("`{}`: expected synthetic:N with N a number", self.data))?,
+                None if rest.is_empty() => 5000,
+                None => bail!("`{}`: expected synthetic or synthetic:N", self.data),
+            };
+            if n == 0 {
+                bail!("`{}`: the number of generated digits must be at least 1", self.data);
+            }
+            return Ok(data::synthetic::digits(n, 0));
+        }
+        let path = Path::new(&self.data);
+        let opts = LoadOptions::default()
+            .image_side(self.side)
+            .grayscale(!self.rgb)
+            .idx_subset(match self.subset {
+                SubsetArg::All => IdxSubset::All,
+                SubsetArg::Train => IdxSubset::Train,
+                SubsetArg::Test => IdxSubset::Test,
+            })
+            .lenient(self.lenient)
+            .labels_from_subfolders(self.labels_from_subfolders);
+        let opts = match &self.images_dir {
+            Some(dir) => opts.images_dir(dir),
+            None => opts,
+        };
+        let loaded = data::load_with_report(path, self.format.map(Format::from), &opts)
+            .with_context(|| format!("cannot load dataset {}", path.display()))?;
+        for skipped in &loaded.skipped {
+            eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
+        }
+        Ok(loaded.dataset)
+    }
+}
+
+/// A bar for `total` steps that shows rate and ETA; hidden when stderr is not a terminal.
+pub fn progress_bar(total: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    let template = format!(
+        "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{elapsed}} elapsed, ETA {{eta}})"
+    );
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+pub fn describe(ds: &Dataset) -> String {
+    let classes = ds
+        .num_classes()
+        .map_or("no labels".to_string(), |c| format!("{c} classes (labels used for scoring only)"));
+    let shape = ds
+        .image_shape
+        .map_or(String::new(), |(h, w)| format!(", images {h}x{w}"));
+    format!("{} ({} items x {} features{shape}, {classes})", ds.source, ds.len(), ds.dim())
+}
+
+/// Prints the scores and the matched contingency table when labels are known.
+pub fn print_scores(title: &str, truth: Option<&[usize]>, pred: &[usize]) -> Result<Option<Scores>> {
+    let Some(truth) = truth else {
+        println!("{title}: no labels, nothing to score");
+        return Ok(None);
+    };
+    let table = Contingency::new(truth, pred).context("scoring")?;
+    let scores = Scores {
+        nmi: table.nmi(),
+        acc: table.acc(),
+        ari: table.ari(),
+    };
+    println!("{title}: {scores}");
+    println!("contingency (rows: true class, columns: clusters in matched order)\n{table}");
+    Ok(Some(scores))
+}

@@ -1,0 +1,217 @@
+//! `deepclust kmeans`: K-Means on raw features.
+
+use crate::cli::{describe, print_scores, progress_bar, DataArgs};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use deepclust::cluster::{KMeans, KMeansModel, KMeansParams, MiniBatchKMeans};
+use deepclust::data::{split_fraction, Dataset};
+use deepclust::metrics::Scores;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct KmeansArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of clusters.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Restarts from different k-means++ seeds; the lowest inertia wins.
+    #[arg(long, default_value_t = 10)]
+    pub n_init: usize,
+    /// Maximum Lloyd iterations per restart.
+    #[arg(long, default_value_t = 300)]
+    pub max_iter: usize,
+    /// Stop when the squared centre shift falls below TOL x the mean feature variance.
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// Seed of every random choice (same seed, same result).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Use mini-batch K-Means (for data too large for full passes).
+    #[arg(long)]
+    pub minibatch: bool,
+    /// Mini-batch size (with --minibatch).
+    #[arg(long, default_value_t = 1024)]
+    pub batch_size: usize,
+    /// Fit on the first FRACTION of the rows and score the rest too (the tutorial used 0.7).
+    #[arg(long, value_name = "FRACTION")]
+    pub split: Option<f64>,
+    /// Write one line per item: id (file name or index), cluster.
+    #[arg(long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Save the model (config.json, centroids.json, metrics.json) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub save_model: Option<PathBuf>,
+    /// Also write the run's summary (config, time, inertia, scores) as JSON to this file.
+    #[arg(long, value_name = "JSON")]
+    pub summary_json: Option<PathBuf>,
+}
+
+/// Everything a run did, printed at the start and saved beside the model.
+#[derive(Serialize)]
+struct RunConfig<'a> {
+    format_version: u32,
+    command: &'static str,
+    data: &'a str,
+    data_description: String,
+    algorithm: &'static str,
+    params: &'a KMeansParams,
+    batch_size: Option<usize>,
+    split: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct RunSummary<'a> {
+    config: &'a RunConfig<'a>,
+    fit_seconds: f64,
+    inertia: f64,
+    n_iter: usize,
+    fit_scores: Option<Scores>,
+    validation_scores: Option<Scores>,
+}
+
+pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
+    let load_start = Instant::now();
+    let dataset = args.data.load()?;
+    println!("data: {} (loaded in {:.2} s)", describe(&dataset), load_start.elapsed().as_secs_f64());
+    let (fit_set, validation) = match args.split {
+        Some(fraction) => {
+            let (a, b) = split_fraction(&dataset, fraction).context("--split")?;
+            println!("split: fit on the first {} rows, validate on the last {}", a.len(), b.len());
+            (a, Some(b))
+        }
+        None => (dataset, None),
+    };
+    if args.k > fit_set.len() {
+        bail!(
+            "--k {} is larger than the number of items to cluster ({}) in {}",
+            args.k,
+            fit_set.len(),
+            args.data.data
+        );
+    }
+    let params = KMeans::params(args.k)
+        .n_init(args.n_init)
+        .max_iter(args.max_iter)
+        .tol(args.tol)
+        .seed(args.seed);
+    params.validate().context("invalid K-Means parameters")?;
+    let config = RunConfig {
+        format_version: 1,
+        command: "kmeans",
+        data: &args.data.data,
+        data_description: describe(&fit_set),
+        algorithm: if args.minibatch { "minibatch-kmeans" } else { "kmeans" },
+        params: &params,
+        batch_size: args.minibatch.then_some(args.batch_size),
+        split: args.split,
+    };
+    println!("config: {}", serde_json::to_string(&config)?);
+
+    let (model, seconds) = fit(args, &params, &fit_set, &cancel)?;
+    println!(
+        "fit: {:.3} s, inertia {:.4}, {} iterations in the kept run",
+        seconds,
+        model.inertia(),
+        model.n_iter()
+    );
+    let fit_scores = print_scores("scores (fitted rows)", fit_set.labels.as_deref(), model.labels())?;
+    let mut validation_scores = None;
+    let mut validation_pred = Vec::new();
+    if let Some(val) = &validation {
+        validation_pred = model.predict(val.features.view()).context("predicting the validation rows")?;
+        validation_scores = print_scores("scores (validation rows)", val.labels.as_deref(), &validation_pred)?;
+    }
+    let summary = RunSummary {
+        config: &config,
+        fit_seconds: seconds,
+        inertia: model.inertia(),
+        n_iter: model.n_iter(),
+        fit_scores,
+        validation_scores,
+    };
+    if let Some(path) = &args.output {
+        let mut rows: Vec<(&str, usize)> = fit_set.ids.iter().map(String::as_str).zip(model.labels().iter().copied()).collect();
+        if let Some(val) = &validation {
+            rows.extend(val.ids.iter().map(String::as_str).zip(validation_pred.iter().copied()));
+        }
+        write_assignments(path, &rows)?;
+        println!("assignments written to {}", path.display());
+    }
+    if let Some(dir) = &args.save_model {
+        save_model(dir, &summary, &model)?;
+        println!("model saved in {}", dir.display());
+    }
+    if let Some(path) = &args.summary_json {
+        std::fs::write(path, serde_json::to_string_pretty(&summary)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn fit(args: &KmeansArgs, params: &KMeansParams, ds: &Dataset, cancel: &AtomicBool) -> Result<(KMeansModel, f64)> {
+    let start = Instant::now();
+    let model = if args.minibatch {
+        let steps = (100 * ds.len()).div_ceil(args.batch_size.max(1)) as u64;
+        let bar = progress_bar(steps, "steps");
+        bar.set_message("mini-batch k-means");
+        let result = MiniBatchKMeans::params(args.k)
+            .batch_size(args.batch_size)
+            .n_init(args.n_init.clamp(1, 3))
+            .seed(args.seed)
+            .fit_with(ds.features.view(), &mut |p| bar.set_position(p.iteration as u64), cancel);
+        bar.finish_and_clear();
+        result
+    } else {
+        let bar = progress_bar(params.n_init as u64, "restarts");
+        let result = params.fit_with(
+            ds.features.view(),
+            &mut |p| {
+                bar.set_position(p.run as u64);
+                bar.set_message(format!("iteration {:>3}, inertia {:.5e}", p.iteration, p.inertia));
+            },
+            cancel,
+        );
+        bar.finish_and_clear();
+        result
+    }
+    .context("K-Means failed")?;
+    Ok((model, start.elapsed().as_secs_f64()))
+}
+
+fn write_assignments(path: &Path, rows: &[(&str, usize)]) -> Result<()> {
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        writeln!(out, "id,cluster")?;
+        for (id, cluster) in rows {
+            // Quote ids that would break the CSV (commas, quotes, newlines in file names).
+            if id.contains([',', '"', '\n', '\r']) {
+                writeln!(out, "\"{}\",{cluster}", id.replace('"', "\"\""))?;
+            } else {
+                writeln!(out, "{id},{cluster}")?;
+            }
+        }
+        out.flush()
+    };
+    write().with_context(|| format!("cannot write assignments to {}", path.display()))
+}
+
+fn save_model(dir: &Path, summary: &RunSummary, model: &KMeansModel) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let centroids: Vec<Vec<f32>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
+    let files = [
+        ("config.json", serde_json::to_string_pretty(summary.config)?),
+        ("centroids.json", serde_json::to_string(&centroids)?),
+        ("metrics.json", serde_json::to_string_pretty(summary)?),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

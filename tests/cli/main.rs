@@ -1,0 +1,32 @@
+//! End-to-end tests of the `deepclust` binary (one test binary keeps link time down).
+
+mod kmeans;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn deepclust(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deepclust"))
+        .args(args)
+        .output()
+        .expect("the deepclust binary runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `../shared/<rel>` beside the project root, or `None` (with a message) when absent.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} is not present (shared data lives beside the project)", p.display());
+        None
+    }
+}
