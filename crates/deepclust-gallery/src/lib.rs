@@ -3,11 +3,17 @@
 //! without ever overwriting anything.
 
 pub mod civil;
+pub mod content;
+pub mod error;
+pub mod events;
 pub mod exif_meta;
 pub mod places;
+pub mod scan;
 pub mod sniff;
+pub mod thumbs;
 
 pub use civil::{Day, WallClock};
+pub use error::GalleryError;
 pub use exif_meta::{ExifInfo, GpsPoint, TimeSource};
 pub use places::{Geocoder, Place};
 pub use sniff::ImageKind;

@@ -1,0 +1,436 @@
+//! Content grouping: K-Means over standardised thumbnail embeddings, `k` fixed or chosen by
+//! the silhouette on a sample, readable cluster names, and near-duplicate groups by dHash.
+
+use crate::error::GalleryError;
+use deepclust_cluster::{KMeans, KMeansModel};
+use ndarray::Array2;
+use rand::seq::index::sample;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// How many content clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KChoice {
+    Fixed(usize),
+    /// Try k = 2..=max and keep the best silhouette.
+    Auto {
+        max: usize,
+    },
+}
+
+impl std::str::FromStr for KChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(KChoice::Auto { max: 20 });
+        }
+        match s.parse::<usize>() {
+            Ok(k) if k >= 1 => Ok(KChoice::Fixed(k)),
+            _ => Err(format!(
+                "--k must be a positive integer or \"auto\", got {s:?}"
+            )),
+        }
+    }
+}
+
+/// Sample size for the silhouette (its cost is quadratic in it).
+pub const SILHOUETTE_SAMPLE: usize = 1000;
+
+/// A fitted content model, cached so that a re-run assigns unchanged photos to the same
+/// clusters instead of re-fitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentModel {
+    pub mean: Vec<f32>,
+    pub scale: Vec<f32>,
+    /// k rows of standardised centroids.
+    pub centroids: Vec<Vec<f32>>,
+    /// Silhouette of the chosen k on the sample (when measured).
+    pub silhouette: Option<f64>,
+}
+
+/// Per-dimension mean and 1/sd (0 for constant dimensions, which then drop out).
+fn standardiser(x: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = x.len().max(1) as f64;
+    let mut mean = vec![0f64; dim];
+    for row in x {
+        for (m, v) in mean.iter_mut().zip(row.iter()) {
+            *m += f64::from(*v);
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n);
+    let mut var = vec![0f64; dim];
+    for row in x {
+        for ((s, v), m) in var.iter_mut().zip(row.iter()).zip(&mean) {
+            *s += (f64::from(*v) - m).powi(2);
+        }
+    }
+    let scale = var.iter().map(|s| {
+        let sd = (s / n).sqrt();
+        if sd > 1e-9 {
+            (1.0 / sd) as f32
+        } else {
+            0.0
+        }
+    });
+    (mean.iter().map(|&m| m as f32).collect(), scale.collect())
+}
+
+fn standardise(x: &[&[f32]], mean: &[f32], scale: &[f32]) -> Array2<f32> {
+    let dim = mean.len();
+    Array2::from_shape_fn((x.len(), dim), |(i, j)| (x[i][j] - mean[j]) * scale[j])
+}
+
+fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Mean silhouette of `labels` over the rows of `x` (Euclidean). Points in singleton clusters
+/// count 0, as in scikit-learn.
+pub fn silhouette(x: &Array2<f32>, labels: &[usize]) -> f64 {
+    let n = x.nrows();
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    if n < 2 || k < 2 {
+        return 0.0;
+    }
+    let sizes = labels.iter().fold(vec![0usize; k], |mut s, &l| {
+        s[l] += 1;
+        s
+    });
+    let rows: Vec<&[f32]> = x
+        .rows()
+        .into_iter()
+        .map(|r| r.to_slice().unwrap_or(&[]))
+        .collect();
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut sums = vec![0f64; k];
+        for j in 0..n {
+            if i != j {
+                sums[labels[j]] += f64::from(sq_dist(rows[i], rows[j])).sqrt();
+            }
+        }
+        let own = labels[i];
+        if sizes[own] < 2 {
+            continue;
+        }
+        let a = sums[own] / (sizes[own] - 1) as f64;
+        let b = (0..k)
+            .filter(|&c| c != own && sizes[c] > 0)
+            .map(|c| sums[c] / sizes[c] as f64)
+            .fold(f64::INFINITY, f64::min);
+        if b.is_finite() && a.max(b) > 0.0 {
+            total += (b - a) / a.max(b);
+        }
+    }
+    total / n as f64
+}
+
+/// Clusters the embeddings. With `previous` (same dimension), photos are assigned to its
+/// centroids without refitting, so an unchanged photo keeps its cluster across runs.
+pub fn cluster_embeddings(
+    embeddings: &[&[f32]],
+    k: KChoice,
+    seed: u64,
+    previous: Option<&ContentModel>,
+) -> Result<(Vec<usize>, ContentModel), GalleryError> {
+    let n = embeddings.len();
+    if n == 0 {
+        return Ok((
+            Vec::new(),
+            ContentModel {
+                mean: vec![],
+                scale: vec![],
+                centroids: vec![],
+                silhouette: None,
+            },
+        ));
+    }
+    let dim = embeddings[0].len();
+    if embeddings.iter().any(|e| e.len() != dim) {
+        return Err(GalleryError::Content(
+            "embeddings of different lengths".into(),
+        ));
+    }
+    if let Some(prev) = previous {
+        let same_k = match k {
+            KChoice::Fixed(k) => prev.centroids.len() == k,
+            KChoice::Auto { .. } => true,
+        };
+        if prev.mean.len() == dim && same_k && !prev.centroids.is_empty() {
+            let x = standardise(embeddings, &prev.mean, &prev.scale);
+            let labels = x
+                .rows()
+                .into_iter()
+                .map(|r| {
+                    let r = r.to_slice().unwrap_or(&[]);
+                    let mut best = (0, f32::INFINITY);
+                    for (c, cent) in prev.centroids.iter().enumerate() {
+                        let d = sq_dist(r, cent);
+                        if d < best.1 {
+                            best = (c, d);
+                        }
+                    }
+                    best.0
+                })
+                .collect();
+            return Ok((labels, prev.clone()));
+        }
+    }
+
+    let (mean, scale) = standardiser(embeddings, dim);
+    let x = standardise(embeddings, &mean, &scale);
+    let fit = |k: usize, x: &Array2<f32>, n_init: usize| -> Result<KMeansModel, GalleryError> {
+        KMeans::params(k)
+            .n_init(n_init)
+            .seed(seed)
+            .fit(x.view())
+            .map_err(|e| GalleryError::Content(format!("k-means with k={k}: {e}")))
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let sample_idx: Vec<usize> = if n > SILHOUETTE_SAMPLE {
+        let mut v = sample(&mut rng, n, SILHOUETTE_SAMPLE).into_vec();
+        v.sort_unstable();
+        v
+    } else {
+        (0..n).collect()
+    };
+    let xs = x.select(ndarray::Axis(0), &sample_idx);
+
+    let (k, silhouette) = match k {
+        KChoice::Fixed(k) => (k.min(n), None),
+        KChoice::Auto { max } => {
+            // Choose k on the sample (3 restarts each), then fit all points once with it.
+            let mut best: Option<(usize, f64)> = None;
+            for k in 2..=max.min(xs.nrows().saturating_sub(1)) {
+                let model = fit(k, &xs, 3)?;
+                let s = silhouette(&xs, model.labels());
+                if best.is_none_or(|(_, bs)| s > bs) {
+                    best = Some((k, s));
+                }
+            }
+            match best {
+                Some((k, s)) => (k, Some(s)),
+                None => (1, None),
+            }
+        }
+    };
+    let model = fit(k, &x, 10)?;
+    let labels = model.labels().to_vec();
+    let silhouette = silhouette.or_else(|| {
+        let ls: Vec<usize> = sample_idx.iter().map(|&i| labels[i]).collect();
+        (k >= 2).then(|| self::silhouette(&xs, &ls))
+    });
+    let centroids = model
+        .centroids()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
+    Ok((
+        labels,
+        ContentModel {
+            mean,
+            scale,
+            centroids,
+            silhouette,
+        },
+    ))
+}
+
+/// A readable name for a content cluster from its members: the dominant city when at least
+/// 60% of the members with a place share it, plus the month range when all members are dated
+/// by EXIF; else `cluster 3 (41 photos)`.
+pub fn cluster_name(
+    index: usize,
+    member_cities: &[Option<&str>],
+    member_months: &[Option<(i32, u8)>],
+) -> String {
+    let size = member_cities.len();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for c in member_cities.iter().flatten() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let with_place: usize = counts.values().sum();
+    let mut top: Vec<(&str, usize)> = counts.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let label = format!("cluster {} ({} photos)", index + 1, size);
+    let city = top
+        .first()
+        .filter(|(_, c)| with_place > 0 && *c * 10 >= with_place * 6 && *c * 2 >= size);
+    let Some((city, _)) = city else { return label };
+    let months: Vec<(i32, u8)> = member_months.iter().flatten().copied().collect();
+    match (months.iter().min(), months.iter().max()) {
+        (Some(a), Some(b)) if months.len() == size => {
+            let range = if a == b {
+                format!("{:04}-{:02}", a.0, a.1)
+            } else {
+                format!("{:04}-{:02} to {:04}-{:02}", a.0, a.1, b.0, b.1)
+            };
+            format!("{city} {range} ({size} photos)")
+        }
+        _ => format!("{city} ({size} photos)"),
+    }
+}
+
+/// Groups near-duplicates: photos whose dHashes differ in at most `threshold` bits, joined
+/// transitively. Returns one group id per photo (`None` for photos without a near twin).
+///
+/// Candidate pairs come from exact matches on one of `threshold + 1` disjoint bit bands
+/// (pigeonhole: two hashes within `threshold` bits agree on at least one band), so a library of
+/// unrelated photos costs near-linear time instead of all n^2/2 comparisons.
+pub fn near_duplicate_groups(hashes: &[u64], threshold: u32) -> Vec<Option<usize>> {
+    let n = hashes.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    let bands = (threshold + 1).min(64) as usize;
+    let band_bits: Vec<(u32, u32)> = (0..bands)
+        .map(|b| {
+            let start = (b * 64 / bands) as u32;
+            let end = ((b + 1) * 64 / bands) as u32;
+            (start, end - start)
+        })
+        .collect();
+    for &(start, width) in &band_bits {
+        let mask = if width >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, h) in hashes.iter().enumerate() {
+            buckets.entry((h >> start) & mask).or_default().push(i);
+        }
+        for members in buckets.values() {
+            for (a_pos, &a) in members.iter().enumerate() {
+                for &b in &members[a_pos + 1..] {
+                    if (hashes[a] ^ hashes[b]).count_ones() <= threshold {
+                        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                        if ra != rb {
+                            parent[ra.max(rb)] = ra.min(rb);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    for &r in &roots {
+        *sizes.entry(r).or_default() += 1;
+    }
+    // Number groups in order of their first member, so ids are stable for a fixed input.
+    let mut ids: HashMap<usize, usize> = HashMap::new();
+    roots
+        .iter()
+        .map(|r| {
+            (sizes[r] > 1).then(|| {
+                let next = ids.len();
+                *ids.entry(*r).or_insert(next)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silhouette_hand_computed() {
+        // Points 0, 1 in cluster 0 and 10, 12 in cluster 1 (1-D).
+        let x = Array2::from_shape_vec((4, 1), vec![0.0, 1.0, 10.0, 12.0]).unwrap();
+        let s = silhouette(&x, &[0, 0, 1, 1]);
+        // a/b per point: (1, 11) (1, 10) (2, 9.5) (2, 11.5)
+        let expect =
+            ((1.0 - 1.0 / 11.0) + (1.0 - 1.0 / 10.0) + (1.0 - 2.0 / 9.5) + (1.0 - 2.0 / 11.5))
+                / 4.0;
+        assert!((s - expect).abs() < 1e-9, "{s} vs {expect}");
+    }
+
+    #[test]
+    fn near_duplicates_transitive_and_banded() {
+        let a = 0xFFFF_0000_FFFF_0000u64;
+        let hashes = [a, a ^ 0b11, a ^ 0b1111, !a, 0x1234_5678_9ABC_DEF0];
+        let g = near_duplicate_groups(&hashes, 2);
+        // 0-1 differ by 2 bits, 1-2 by 2 bits (0-2 by 4): one group through 1.
+        assert_eq!(g, vec![Some(0), Some(0), Some(0), None, None]);
+        assert_eq!(near_duplicate_groups(&hashes, 0), vec![None; 5]);
+    }
+
+    #[test]
+    fn banded_search_matches_brute_force() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        use rand::Rng;
+        let base: Vec<u64> = (0..40).map(|_| rng.gen()).collect();
+        let mut hashes = base.clone();
+        for h in &base {
+            let flips = rng.gen_range(0..8);
+            let mut v = *h;
+            for _ in 0..flips {
+                v ^= 1 << rng.gen_range(0..64);
+            }
+            hashes.push(v);
+        }
+        for t in [0, 3, 6] {
+            let g = near_duplicate_groups(&hashes, t);
+            for i in 0..hashes.len() {
+                for j in 0..hashes.len() {
+                    if i != j && (hashes[i] ^ hashes[j]).count_ones() <= t {
+                        assert!(g[i].is_some() && g[i] == g[j], "t={t} {i} {j}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn separates_two_obvious_groups_and_reuses_model() {
+        let rows: Vec<Vec<f32>> = (0..20)
+            .map(|i| {
+                if i < 10 {
+                    vec![0.0 + i as f32 * 0.01, 1.0]
+                } else {
+                    vec![5.0 + i as f32 * 0.01, -1.0]
+                }
+            })
+            .collect();
+        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let (labels, model) = cluster_embeddings(&refs, KChoice::Auto { max: 5 }, 1, None).unwrap();
+        assert_eq!(model.centroids.len(), 2);
+        assert!(labels[..10].iter().all(|&l| l == labels[0]));
+        assert!(labels[10..].iter().all(|&l| l == labels[10]));
+        assert_ne!(labels[0], labels[10]);
+        assert!(model.silhouette.unwrap() > 0.9);
+        let (again, _) = cluster_embeddings(&refs, KChoice::Fixed(2), 99, Some(&model)).unwrap();
+        assert_eq!(again, labels);
+    }
+
+    #[test]
+    fn names_from_members() {
+        let cities = [Some("Oslo"), Some("Oslo"), None, Some("Bergen")];
+        let months = [
+            Some((2020, 7)),
+            Some((2020, 8)),
+            Some((2020, 7)),
+            Some((2020, 7)),
+        ];
+        assert_eq!(
+            cluster_name(0, &cities, &months),
+            "Oslo 2020-07 to 2020-08 (4 photos)"
+        );
+        assert_eq!(
+            cluster_name(2, &[None, None], &[None, None]),
+            "cluster 3 (2 photos)"
+        );
+        assert_eq!("auto".parse::<KChoice>(), Ok(KChoice::Auto { max: 20 }));
+        assert!("0".parse::<KChoice>().is_err());
+    }
+}
