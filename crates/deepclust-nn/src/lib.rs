@@ -6,6 +6,8 @@
 //! an `&AtomicBool` becomes true.
 
 pub mod autoencoder;
+pub mod clustering;
+pub mod dec;
 pub mod error;
 pub mod gemm;
 pub mod init;
@@ -17,6 +19,8 @@ pub mod weights;
 pub use autoencoder::{
     train_autoencoder, Autoencoder, AutoencoderConfig, EpochReport, TrainOutcome,
 };
+pub use dec::{run_dec, run_idec, DecConfig, DecModel, DecOutcome, DecReport, StopReason};
+pub use deepclust_metrics::Scores;
 pub use error::{NnError, Result};
 pub use init::Initializer;
 pub use mlp::{Activation, Mlp, Workspace};

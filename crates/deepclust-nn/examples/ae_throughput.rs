@@ -1,0 +1,65 @@
+//! Training throughput of the DEC autoencoder (784-500-500-2000-10, mirrored decoder) with
+//! Adam on random data, at batch 256 and 2048 (or the batch sizes given as arguments).
+//!
+//! Run: `cargo run --release -p deepclust-nn --example ae_throughput [-- 256 2048]`
+//! Peer: `bench/torch_ae_throughput.py` does the same in PyTorch.
+//!
+//! GFLOP/s counts 6 * params flops per sample and step (forward 2, backward 4).
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::sync::atomic::AtomicBool;
+
+use deepclust_nn::{Autoencoder, AutoencoderConfig};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn main() {
+    let batches: Vec<usize> = {
+        let args: Vec<usize> = std::env::args()
+            .skip(1)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        if args.is_empty() {
+            vec![256, 2048]
+        } else {
+            args
+        }
+    };
+    // Samples per timed epoch: enough steps at every batch size for a stable figure.
+    let samples: usize = std::env::var("AE_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16384);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let x = Array2::from_shape_fn((samples, 784), |_| rng.gen_range(0.0f32..1.0));
+    let never = AtomicBool::new(false);
+    println!("threads: {}", rayon::current_num_threads());
+    for batch in batches {
+        let config = AutoencoderConfig::default()
+            .batch_size(batch)
+            .epochs(1)
+            .seed(1);
+        let mut model = Autoencoder::new(config).unwrap();
+        let params = model.network().n_params();
+        // Warm-up epoch (page faults, gemm packing buffers), then 2 timed epochs.
+        model.train(x.view(), None, &mut |_| {}, &never).unwrap();
+        let mut rates = Vec::new();
+        for _ in 0..2 {
+            model
+                .train(
+                    x.view(),
+                    None,
+                    &mut |r| rates.push(r.samples_per_second),
+                    &never,
+                )
+                .unwrap();
+        }
+        let best = rates.iter().cloned().fold(0.0f64, f64::max);
+        println!(
+            "rust-gemm batch {batch:5}: {best:8.0} samples/s  {:6.1} GFLOP/s  (params {params}, epochs of {samples} samples: {:?})",
+            6.0 * params as f64 * best / 1e9,
+            rates.iter().map(|r| r.round()).collect::<Vec<_>>()
+        );
+    }
+}
