@@ -92,14 +92,17 @@ impl DataArgs {
     pub fn load(&self) -> Result<Dataset> {
         if let Some(rest) = self.data.strip_prefix("synthetic") {
             let n = match rest.strip_prefix(':') {
-                Some(n) => n
-                    .parse()
-                    .with_context(|| format!("`{}`: expected synthetic:N with N a number", self.data))?,
+                Some(n) => n.parse().with_context(|| {
+                    format!("`{}`: expected synthetic:N with N a number", self.data)
+                })?,
                 None if rest.is_empty() => 5000,
                 None => bail!("`{}`: expected synthetic or synthetic:N", self.data),
             };
             if n == 0 {
-                bail!("`{}`: the number of generated digits must be at least 1", self.data);
+                bail!(
+                    "`{}`: the number of generated digits must be at least 1",
+                    self.data
+                );
             }
             return Ok(data::synthetic::digits(n, 0));
         }
@@ -141,17 +144,26 @@ pub fn progress_bar(total: u64, unit: &str) -> ProgressBar {
 }
 
 pub fn describe(ds: &Dataset) -> String {
-    let classes = ds
-        .num_classes()
-        .map_or("no labels".to_string(), |c| format!("{c} classes (labels used for scoring only)"));
+    let classes = ds.num_classes().map_or("no labels".to_string(), |c| {
+        format!("{c} classes (labels used for scoring only)")
+    });
     let shape = ds
         .image_shape
         .map_or(String::new(), |(h, w)| format!(", images {h}x{w}"));
-    format!("{} ({} items x {} features{shape}, {classes})", ds.source, ds.len(), ds.dim())
+    format!(
+        "{} ({} items x {} features{shape}, {classes})",
+        ds.source,
+        ds.len(),
+        ds.dim()
+    )
 }
 
 /// Prints the scores and the matched contingency table when labels are known.
-pub fn print_scores(title: &str, truth: Option<&[usize]>, pred: &[usize]) -> Result<Option<Scores>> {
+pub fn print_scores(
+    title: &str,
+    truth: Option<&[usize]>,
+    pred: &[usize],
+) -> Result<Option<Scores>> {
     let Some(truth) = truth else {
         println!("{title}: no labels, nothing to score");
         return Ok(None);

@@ -23,10 +23,17 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: &DemoArgs, cancel: Arc<AtomicBool>) -> Result<()> {
-    anyhow::ensure!(args.n >= 10, "--n must be at least 10 (one per digit class)");
+    anyhow::ensure!(
+        args.n >= 10,
+        "--n must be at least 10 (one per digit class)"
+    );
     let start = Instant::now();
     let ds = synthetic::digits(args.n, args.seed);
-    println!("data: {} (generated in {:.2} s)", describe(&ds), start.elapsed().as_secs_f64());
+    println!(
+        "data: {} (generated in {:.2} s)",
+        describe(&ds),
+        start.elapsed().as_secs_f64()
+    );
     let params = KMeans::params(10).n_init(args.n_init).seed(args.seed);
     println!("config: {}", serde_json::to_string(&params)?);
     let bar = progress_bar(params.n_init as u64, "restarts");
@@ -43,11 +50,17 @@ pub fn run(args: &DemoArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         .context("K-Means failed")?;
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-    println!("K-Means on raw pixels: {seconds:.2} s, inertia {:.2}", model.inertia());
+    println!(
+        "K-Means on raw pixels: {seconds:.2} s, inertia {:.2}",
+        model.inertia()
+    );
     let scores = print_scores("K-Means (raw pixels)", ds.labels.as_deref(), model.labels())?;
     println!("\n| method | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|");
     if let Some(s) = scores {
-        println!("| K-Means, raw pixels | {:.4} | {:.4} | {:.4} | {seconds:.2} |", s.nmi, s.acc, s.ari);
+        println!(
+            "| K-Means, raw pixels | {:.4} | {:.4} | {:.4} | {seconds:.2} |",
+            s.nmi, s.acc, s.ari
+        );
     }
     Ok(())
 }

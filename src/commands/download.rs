@@ -3,7 +3,9 @@
 use crate::cli::progress_bar;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use deepclust::data::download::{fashion_mnist_spec, fetch_dataset, mnist_spec, DownloadEvent, MirrorConfig};
+use deepclust::data::download::{
+    fashion_mnist_spec, fetch_dataset, mnist_spec, DownloadEvent, MirrorConfig,
+};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -43,7 +45,9 @@ pub fn run(args: &DownloadArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         &spec,
         &config,
         &mut |event| match event {
-            DownloadEvent::Cached { file } => bar.println(format!("{file}: already cached, checksum ok")),
+            DownloadEvent::Cached { file } => {
+                bar.println(format!("{file}: already cached, checksum ok"))
+            }
             DownloadEvent::Started { file, url, total } => {
                 bar.set_message(file.clone());
                 bar.set_length(total.unwrap_or(0));
@@ -57,6 +61,10 @@ pub fn run(args: &DownloadArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     )
     .with_context(|| format!("downloading into {}", target.display()))?;
     bar.finish_and_clear();
-    println!("ready: {} (use --data {})", folder.display(), folder.display());
+    println!(
+        "ready: {} (use --data {})",
+        folder.display(),
+        folder.display()
+    );
     Ok(())
 }

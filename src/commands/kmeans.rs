@@ -78,11 +78,19 @@ struct RunSummary<'a> {
 pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     let load_start = Instant::now();
     let dataset = args.data.load()?;
-    println!("data: {} (loaded in {:.2} s)", describe(&dataset), load_start.elapsed().as_secs_f64());
+    println!(
+        "data: {} (loaded in {:.2} s)",
+        describe(&dataset),
+        load_start.elapsed().as_secs_f64()
+    );
     let (fit_set, validation) = match args.split {
         Some(fraction) => {
             let (a, b) = split_fraction(&dataset, fraction).context("--split")?;
-            println!("split: fit on the first {} rows, validate on the last {}", a.len(), b.len());
+            println!(
+                "split: fit on the first {} rows, validate on the last {}",
+                a.len(),
+                b.len()
+            );
             (a, Some(b))
         }
         None => (dataset, None),
@@ -106,7 +114,11 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         command: "kmeans",
         data: &args.data.data,
         data_description: describe(&fit_set),
-        algorithm: if args.minibatch { "minibatch-kmeans" } else { "kmeans" },
+        algorithm: if args.minibatch {
+            "minibatch-kmeans"
+        } else {
+            "kmeans"
+        },
         params: &params,
         batch_size: args.minibatch.then_some(args.batch_size),
         split: args.split,
@@ -120,12 +132,22 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         model.inertia(),
         model.n_iter()
     );
-    let fit_scores = print_scores("scores (fitted rows)", fit_set.labels.as_deref(), model.labels())?;
+    let fit_scores = print_scores(
+        "scores (fitted rows)",
+        fit_set.labels.as_deref(),
+        model.labels(),
+    )?;
     let mut validation_scores = None;
     let mut validation_pred = Vec::new();
     if let Some(val) = &validation {
-        validation_pred = model.predict(val.features.view()).context("predicting the validation rows")?;
-        validation_scores = print_scores("scores (validation rows)", val.labels.as_deref(), &validation_pred)?;
+        validation_pred = model
+            .predict(val.features.view())
+            .context("predicting the validation rows")?;
+        validation_scores = print_scores(
+            "scores (validation rows)",
+            val.labels.as_deref(),
+            &validation_pred,
+        )?;
     }
     let summary = RunSummary {
         config: &config,
@@ -136,9 +158,19 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         validation_scores,
     };
     if let Some(path) = &args.output {
-        let mut rows: Vec<(&str, usize)> = fit_set.ids.iter().map(String::as_str).zip(model.labels().iter().copied()).collect();
+        let mut rows: Vec<(&str, usize)> = fit_set
+            .ids
+            .iter()
+            .map(String::as_str)
+            .zip(model.labels().iter().copied())
+            .collect();
         if let Some(val) = &validation {
-            rows.extend(val.ids.iter().map(String::as_str).zip(validation_pred.iter().copied()));
+            rows.extend(
+                val.ids
+                    .iter()
+                    .map(String::as_str)
+                    .zip(validation_pred.iter().copied()),
+            );
         }
         write_assignments(path, &rows)?;
         println!("assignments written to {}", path.display());
@@ -154,7 +186,12 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     Ok(())
 }
 
-fn fit(args: &KmeansArgs, params: &KMeansParams, ds: &Dataset, cancel: &AtomicBool) -> Result<(KMeansModel, f64)> {
+fn fit(
+    args: &KmeansArgs,
+    params: &KMeansParams,
+    ds: &Dataset,
+    cancel: &AtomicBool,
+) -> Result<(KMeansModel, f64)> {
     let start = Instant::now();
     let model = if args.minibatch {
         let steps = (100 * ds.len()).div_ceil(args.batch_size.max(1)) as u64;
@@ -164,7 +201,11 @@ fn fit(args: &KmeansArgs, params: &KMeansParams, ds: &Dataset, cancel: &AtomicBo
             .batch_size(args.batch_size)
             .n_init(args.n_init.clamp(1, 3))
             .seed(args.seed)
-            .fit_with(ds.features.view(), &mut |p| bar.set_position(p.iteration as u64), cancel);
+            .fit_with(
+                ds.features.view(),
+                &mut |p| bar.set_position(p.iteration as u64),
+                cancel,
+            );
         bar.finish_and_clear();
         result
     } else {
@@ -173,7 +214,10 @@ fn fit(args: &KmeansArgs, params: &KMeansParams, ds: &Dataset, cancel: &AtomicBo
             ds.features.view(),
             &mut |p| {
                 bar.set_position(p.run as u64);
-                bar.set_message(format!("iteration {:>3}, inertia {:.5e}", p.iteration, p.inertia));
+                bar.set_message(format!(
+                    "iteration {:>3}, inertia {:.5e}",
+                    p.iteration, p.inertia
+                ));
             },
             cancel,
         );

@@ -2,8 +2,14 @@ use crate::{deepclust, shared, stderr, stdout};
 
 /// Pulls `NAME value` out of a line such as `scores: NMI 0.4887  ACC 0.5385  ARI 0.3793`.
 fn metric(text: &str, line_prefix: &str, name: &str) -> f64 {
-    let line = text.lines().find(|l| l.starts_with(line_prefix)).unwrap_or_else(|| panic!("no `{line_prefix}` in:\n{text}"));
-    let after = &line[line.find(name).unwrap_or_else(|| panic!("no {name} in {line}")) + name.len()..];
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(line_prefix))
+        .unwrap_or_else(|| panic!("no `{line_prefix}` in:\n{text}"));
+    let after = &line[line
+        .find(name)
+        .unwrap_or_else(|| panic!("no {name} in {line}"))
+        + name.len()..];
     after.split_whitespace().next().unwrap().parse().unwrap()
 }
 
@@ -25,38 +31,82 @@ fn kmeans_writes_one_assignment_per_item_and_a_model() {
     let model = dir.path().join("model");
     let summary = dir.path().join("summary.json");
     let out = deepclust(&[
-        "kmeans", "--data", "synthetic:300", "--k", "10", "--n-init", "2", "--seed", "3",
-        "--split", "0.7",
-        "--output", csv.to_str().unwrap(),
-        "--save-model", model.to_str().unwrap(),
-        "--summary-json", summary.to_str().unwrap(),
+        "kmeans",
+        "--data",
+        "synthetic:300",
+        "--k",
+        "10",
+        "--n-init",
+        "2",
+        "--seed",
+        "3",
+        "--split",
+        "0.7",
+        "--output",
+        csv.to_str().unwrap(),
+        "--save-model",
+        model.to_str().unwrap(),
+        "--summary-json",
+        summary.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("scores (validation rows)"), "{text}");
-    let lines: Vec<String> = std::fs::read_to_string(&csv).unwrap().lines().map(String::from).collect();
+    let lines: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     assert_eq!(lines[0], "id,cluster");
     assert_eq!(lines.len(), 301);
-    assert!(lines[1..].iter().all(|l| l.rsplit(',').next().unwrap().parse::<usize>().unwrap() < 10));
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert!(lines[1..]
+        .iter()
+        .all(|l| l.rsplit(',').next().unwrap().parse::<usize>().unwrap() < 10));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["params"]["seed"], 3);
     assert_eq!(config["params"]["n_clusters"], 10);
-    let centroids: Vec<Vec<f32>> = serde_json::from_str(&std::fs::read_to_string(model.join("centroids.json")).unwrap()).unwrap();
+    let centroids: Vec<Vec<f32>> =
+        serde_json::from_str(&std::fs::read_to_string(model.join("centroids.json")).unwrap())
+            .unwrap();
     assert_eq!((centroids.len(), centroids[0].len()), (10, 784));
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
     assert!(summary["validation_scores"]["nmi"].as_f64().unwrap() > 0.2);
 
     // Same seed, same assignments.
     let csv2 = dir.path().join("assign2.csv");
-    let again = deepclust(&["kmeans", "--data", "synthetic:300", "--k", "10", "--n-init", "2", "--seed", "3",
-        "--split", "0.7", "--output", csv2.to_str().unwrap()]);
+    let again = deepclust(&[
+        "kmeans",
+        "--data",
+        "synthetic:300",
+        "--k",
+        "10",
+        "--n-init",
+        "2",
+        "--seed",
+        "3",
+        "--split",
+        "0.7",
+        "--output",
+        csv2.to_str().unwrap(),
+    ]);
     assert!(again.status.success());
     assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&csv2).unwrap());
 }
 
 #[test]
 fn minibatch_kmeans_runs() {
-    let out = deepclust(&["kmeans", "--data", "synthetic:800", "--k", "10", "--minibatch", "--batch-size", "256"]);
+    let out = deepclust(&[
+        "kmeans",
+        "--data",
+        "synthetic:800",
+        "--k",
+        "10",
+        "--minibatch",
+        "--batch-size",
+        "256",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(metric(&stdout(&out), "scores (fitted rows)", "NMI") > 0.3);
 }
@@ -79,12 +129,22 @@ fn bad_files_are_reported_with_their_path() {
     std::fs::write(&idx, bytes).unwrap();
     let out = deepclust(&["kmeans", "--data", idx.to_str().unwrap(), "--format", "idx"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("train-images-idx3-ubyte"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("train-images-idx3-ubyte"),
+        "{}",
+        stderr(&out)
+    );
 
     // Wrong magic.
     let wrong = dir.path().join("wrong.idx");
     std::fs::write(&wrong, [0u8, 0, 9, 9, 0, 0, 0, 1]).unwrap();
-    let out = deepclust(&["kmeans", "--data", wrong.to_str().unwrap(), "--format", "idx"]);
+    let out = deepclust(&[
+        "kmeans",
+        "--data",
+        wrong.to_str().unwrap(),
+        "--format",
+        "idx",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("wrong.idx"), "{}", stderr(&out));
 
@@ -99,7 +159,13 @@ fn bad_files_are_reported_with_their_path() {
     let csv_dir = dir.path().join("identify");
     std::fs::create_dir_all(csv_dir.join("Images/train")).unwrap();
     std::fs::write(csv_dir.join("train.csv"), "filename,label\nmissing.png,3\n").unwrap();
-    let out = deepclust(&["kmeans", "--data", csv_dir.join("train.csv").to_str().unwrap(), "--k", "1"]);
+    let out = deepclust(&[
+        "kmeans",
+        "--data",
+        csv_dir.join("train.csv").to_str().unwrap(),
+        "--k",
+        "1",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("missing.png"), "{}", stderr(&out));
 
@@ -111,11 +177,25 @@ fn bad_files_are_reported_with_their_path() {
 
 #[test]
 fn digits_csv_clusters_well() {
-    let Some(path) = shared("data/digits/digits.csv.gz") else { return };
-    let out = deepclust(&["kmeans", "--data", path.to_str().unwrap(), "--k", "10", "--n-init", "5"]);
+    let Some(path) = shared("data/digits/digits.csv.gz") else {
+        return;
+    };
+    let out = deepclust(&[
+        "kmeans",
+        "--data",
+        path.to_str().unwrap(),
+        "--k",
+        "10",
+        "--n-init",
+        "5",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     // scikit-learn's KMeans gets NMI about 0.74 on these 1,797 digits.
-    assert!(metric(&stdout(&out), "scores (fitted rows)", "NMI") > 0.65, "{}", stdout(&out));
+    assert!(
+        metric(&stdout(&out), "scores (fitted rows)", "NMI") > 0.65,
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -22,11 +22,16 @@ pub fn stderr(out: &Output) -> String {
 
 /// `../shared/<rel>` beside the project root, or `None` (with a message) when absent.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping: {} is not present (shared data lives beside the project)", p.display());
+        eprintln!(
+            "skipping: {} is not present (shared data lives beside the project)",
+            p.display()
+        );
         None
     }
 }

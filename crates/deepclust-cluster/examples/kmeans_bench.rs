@@ -1,3 +1,4 @@
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark program: prints its result
 //! Times K-Means on MNIST raw pixels (70,000 x 784) with the library alone, no CLI:
 //! `cargo run --release -p deepclust-cluster --example kmeans_bench -- ../shared/data/mnist 10 10 0`
 //! (arguments: MNIST folder, k, n_init, seed). Prints one JSON line per run.
@@ -9,7 +10,9 @@ use std::time::Instant;
 
 fn read_images(path: &str) -> Vec<u8> {
     let mut raw = Vec::new();
-    GzDecoder::new(std::fs::File::open(path).expect("open MNIST")).read_to_end(&mut raw).expect("gunzip");
+    GzDecoder::new(std::fs::File::open(path).expect("open MNIST"))
+        .read_to_end(&mut raw)
+        .expect("gunzip");
     raw[16..].to_vec()
 }
 
@@ -22,7 +25,11 @@ fn main() {
     let mut pixels = read_images(&format!("{dir}/train-images-idx3-ubyte.gz"));
     pixels.extend(read_images(&format!("{dir}/t10k-images-idx3-ubyte.gz")));
     let n = pixels.len() / 784;
-    let x = Array2::from_shape_vec((n, 784), pixels.iter().map(|&p| f32::from(p) / 255.0).collect()).expect("shape");
+    let x = Array2::from_shape_vec(
+        (n, 784),
+        pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
+    )
+    .expect("shape");
     let start = Instant::now();
     let mut iterations = 0;
     let model = KMeans::params(k)

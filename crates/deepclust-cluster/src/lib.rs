@@ -6,6 +6,8 @@
 //!   per block, so results are identical for a given seed whatever the thread count.
 //! * [`MiniBatchKMeans`]: the mini-batch variant (Sculley 2010, scikit-learn's update rule) for
 //!   data that does not fit comfortably in a full Lloyd pass.
+//! * [`GaussianMixture`]: full-covariance Gaussian mixture by EM, K-Means initialised (the
+//!   last step of N2D), with BIC for choosing the number of components without labels.
 //!
 //! ```
 //! use deepclust_cluster::KMeans;
@@ -18,11 +20,13 @@
 
 mod assign;
 mod error;
+mod gmm;
 mod init;
 mod kmeans;
 mod minibatch;
 
 pub use error::ClusterError;
+pub use gmm::{GaussianMixture, GmmModel, GmmParams, GmmProgress};
 pub use kmeans::{KMeans, KMeansInit, KMeansModel, KMeansParams, KMeansProgress};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // test helpers may panic on broken fixtures
 use deepclust_cluster::{ClusterError, KMeans, KMeansInit, MiniBatchKMeans};
 use ndarray::{Array2, ArrayView2};
 use proptest::prelude::*;

@@ -25,7 +25,9 @@ fn hand_computed_small_case() {
 /// ```
 #[test]
 fn matches_scikit_learn() {
-    let cases: [(&[usize], &[usize], f64, f64, f64); 4] = [
+    /// truth, prediction, then scikit-learn's NMI, ACC and ARI.
+    type Case<'a> = (&'a [usize], &'a [usize], f64, f64, f64);
+    let cases: [Case; 4] = [
         (
             &[0, 0, 0, 1, 1, 1],
             &[0, 0, 1, 1, 2, 2],
