@@ -185,6 +185,21 @@ pub enum DownloadEvent {
     Done { file: String },
 }
 
+/// The conventional per-user cache folder for a dataset: `$XDG_CACHE_HOME/deepclust/<name>`,
+/// else `$HOME/.cache/deepclust/<name>` (`%LOCALAPPDATA%\deepclust\<name>` on Windows).
+/// `None` when none of these variables is set.
+pub fn default_cache_dir(dataset: &str) -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = var("XDG_CACHE_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".cache")))
+        .or_else(|| var("LOCALAPPDATA"))?;
+    Some(base.join("deepclust").join(dataset))
+}
+
 /// Downloads MNIST into `cache_dir` (created if needed) and returns that folder, ready for
 /// [`crate::load_idx_dir`].
 pub fn fetch_mnist(cache_dir: &Path, config: &MirrorConfig) -> Result<PathBuf> {
@@ -573,6 +588,30 @@ mod tests {
     }
 
     #[test]
+    fn refused_connection_is_an_http_error() {
+        let (_, spec) = tiny_mnist();
+        // Bind then drop: nothing listens on that port any more.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cache = tempfile::tempdir().unwrap();
+        let config = MirrorConfig::default()
+            .base_url(format!("http://127.0.0.1:{port}/mnist"))
+            .retries(0);
+        let never = AtomicBool::new(false);
+        let err = fetch_dataset(cache.path(), &spec, &config, &mut |_| {}, &never).unwrap_err();
+        assert!(matches!(err, DataError::Http { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!(
+                "127.0.0.1:{port}/mnist/train-images-idx3-ubyte.gz"
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn cancel_stops_before_writing() {
         let (files, spec) = tiny_mnist();
         let (base, _) = serve(files);
@@ -582,6 +621,16 @@ mod tests {
         let err = fetch_dataset(cache.path(), &spec, &config, &mut |_| {}, &cancel).unwrap_err();
         assert!(matches!(err, DataError::Cancelled { .. }));
         assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn real_mirrors_stay_in_the_code() {
+        assert_eq!(mnist_spec().default_base_url, MNIST_BASE_URL);
+        assert!(MNIST_BASE_URL.starts_with("https://"));
+        assert_eq!(fashion_mnist_spec().files.len(), 4);
+        if let Some(dir) = default_cache_dir("mnist") {
+            assert!(dir.ends_with("deepclust/mnist"), "{}", dir.display());
+        }
     }
 
     #[test]
