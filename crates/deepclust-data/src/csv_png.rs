@@ -11,13 +11,13 @@
 //! row by row and scaled by 1/255. They must all have the same size.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use ndarray::Array2;
-use rayon::prelude::*;
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
-use crate::folder::decode_image;
+use crate::folder::{decode_all, decode_image};
 
 /// Header names accepted for the file-name column (compared in lowercase).
 pub const FILENAME_COLUMNS: [&str; 4] = ["filename", "file", "image", "path"];
@@ -142,6 +142,16 @@ pub fn default_image_dirs(csv: &Path) -> Vec<PathBuf> {
 /// Errors name the CSV line of a missing image, the undecodable file, or the first image
 /// whose size differs from the first one's.
 pub fn load_csv_png(csv: &Path, images_dir: Option<&Path>) -> Result<Dataset> {
+    load_csv_png_with_progress(csv, images_dir, &|_, _| {}, &AtomicBool::new(false))
+}
+
+/// [`load_csv_png`] reporting `(images decoded, total)` and stopping when `cancel` is set.
+pub fn load_csv_png_with_progress(
+    csv: &Path,
+    images_dir: Option<&Path>,
+    on_progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Dataset> {
     let (entries, has_labels) = read_csv_entries(csv)?;
     let dir = match images_dir {
         Some(dir) => dir.to_path_buf(),
@@ -164,10 +174,13 @@ pub fn load_csv_png(csv: &Path, images_dir: Option<&Path>) -> Result<Dataset> {
             image: path.clone(),
         });
     }
-    let decoded: Vec<Result<image::GrayImage>> = paths
-        .par_iter()
-        .map(|p| decode_image(p).map(|img| img.to_luma8()))
-        .collect();
+    let decoded = decode_all(
+        &paths,
+        |p| decode_image(p).map(|img| img.to_luma8()),
+        on_progress,
+        cancel,
+        csv,
+    )?;
     let mut shape: Option<(usize, usize)> = None;
     let mut pixels: Vec<f32> = Vec::new();
     for (path, gray) in paths.iter().zip(decoded) {

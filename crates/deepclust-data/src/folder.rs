@@ -5,6 +5,7 @@
 //! decoded is an error naming it, or, in lenient mode, is skipped with the reason.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use image::{imageops, DynamicImage, ImageReader};
 use ndarray::Array2;
@@ -206,8 +207,50 @@ fn image_to_row(path: &Path, opts: &FolderOptions) -> Result<Vec<f32>> {
     Ok(bytes.into_iter().map(|p| f32::from(p) / 255.0).collect())
 }
 
+/// Applies `decode` to every path in parallel, keeping order; calls `on_progress(done,
+/// total)` after each file (from worker threads) and stops early when `cancel` is set.
+pub(crate) fn decode_all<T: Send>(
+    paths: &[PathBuf],
+    decode: impl Fn(&Path) -> Result<T> + Sync,
+    on_progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+    what: &Path,
+) -> Result<Vec<Result<T>>> {
+    let done = AtomicUsize::new(0);
+    let total = paths.len();
+    let results: Vec<Result<T>> = paths
+        .par_iter()
+        .map(|p| {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(DataError::Cancelled {
+                    what: format!("loading {}", what.display()),
+                });
+            }
+            let result = decode(p);
+            on_progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            result
+        })
+        .collect();
+    if cancel.load(Ordering::Relaxed) {
+        return Err(DataError::Cancelled {
+            what: format!("loading {}", what.display()),
+        });
+    }
+    Ok(results)
+}
+
 /// Loads every PNG / JPEG under `dir` (see the module docs).
 pub fn load_folder(dir: &Path, opts: &FolderOptions) -> Result<FolderLoad> {
+    load_folder_with_progress(dir, opts, &|_, _| {}, &AtomicBool::new(false))
+}
+
+/// [`load_folder`] reporting `(images decoded, total)` and stopping when `cancel` is set.
+pub fn load_folder_with_progress(
+    dir: &Path,
+    opts: &FolderOptions,
+    on_progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<FolderLoad> {
     opts.validate()?;
     let meta = std::fs::metadata(dir).map_err(|e| DataError::UnreadableFolder {
         path: dir.to_path_buf(),
@@ -230,7 +273,7 @@ pub fn load_folder(dir: &Path, opts: &FolderOptions) -> Result<FolderLoad> {
             ),
         });
     }
-    let rows: Vec<Result<Vec<f32>>> = paths.par_iter().map(|p| image_to_row(p, opts)).collect();
+    let rows = decode_all(&paths, |p| image_to_row(p, opts), on_progress, cancel, dir)?;
     let mut kept_paths = Vec::with_capacity(paths.len());
     let mut kept_rows = Vec::with_capacity(paths.len());
     for (path, row) in paths.into_iter().zip(rows) {
@@ -437,6 +480,30 @@ mod tests {
         write_gray_png(&dir.path().join("root.png"), 2, 2, |_, _| 9);
         let err = load_folder(dir.path(), &opts).unwrap_err();
         assert!(err.to_string().contains("root.png"));
+    }
+
+    #[test]
+    fn progress_is_reported_and_cancel_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            write_gray_png(&dir.path().join(format!("{i}.png")), 3, 3, |_, _| 1);
+        }
+        let calls = AtomicUsize::new(0);
+        let max_done = AtomicUsize::new(0);
+        let on_progress = |done: usize, total: usize| {
+            assert_eq!(total, 5);
+            calls.fetch_add(1, Ordering::SeqCst);
+            max_done.fetch_max(done, Ordering::SeqCst);
+        };
+        let opts = FolderOptions::default();
+        let never = AtomicBool::new(false);
+        load_folder_with_progress(dir.path(), &opts, &on_progress, &never).unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 5);
+        assert_eq!(max_done.load(Ordering::SeqCst), 5);
+
+        let cancel = AtomicBool::new(true);
+        let err = load_folder_with_progress(dir.path(), &opts, &|_, _| {}, &cancel).unwrap_err();
+        assert!(matches!(err, DataError::Cancelled { .. }), "{err:?}");
     }
 
     #[test]

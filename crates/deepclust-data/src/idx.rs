@@ -273,7 +273,8 @@ pub struct IdxSplitFiles {
 }
 
 /// Finds `train-images-idx3-ubyte[.gz]` (or `train-images.idx3-ubyte`, the Kaggle
-/// spelling) and its labels in `dir`, for `train` or `test` (`t10k-...`).
+/// spelling, or either inside a folder of the same name as Kaggle's archive unpacks) and
+/// its labels in `dir`, for `train` or `test` (`t10k-...`).
 pub fn find_idx_split(dir: &Path, train: bool) -> Option<IdxSplitFiles> {
     let prefixes: &[&str] = if train { &["train"] } else { &["t10k", "test"] };
     let find = |kind: &str, ndim: &str| -> Option<PathBuf> {
@@ -284,7 +285,8 @@ pub fn find_idx_split(dir: &Path, train: bool) -> Option<IdxSplitFiles> {
             ]
             .into_iter()
             .flat_map(|n| [format!("{n}.gz"), n])
-            .map(|n| dir.join(n))
+            // Kaggle's MNIST unpacks each file into a folder of the same name.
+            .flat_map(|n| [dir.join(&n), dir.join(&n).join(&n)])
             .find(|p| p.is_file())
         })
     };
@@ -508,6 +510,18 @@ mod tests {
         let test = load_idx_dir(d, IdxSubset::Test).unwrap();
         assert_eq!(test.len(), 2);
         assert_eq!(test.ids[0], "test:0");
+
+        // Kaggle's archive: each file inside a folder of the same name.
+        let kaggle = d.join("kaggle");
+        for (name, bytes) in [
+            ("train-images-idx3-ubyte", idx_images_bytes(1, 2, 2, |_| 1)),
+            ("train-labels-idx1-ubyte", idx_labels_bytes(&[4])),
+        ] {
+            std::fs::create_dir_all(kaggle.join(name)).unwrap();
+            write(&kaggle.join(name), name, &bytes);
+        }
+        let train = load_idx_dir(&kaggle, IdxSubset::Train).unwrap();
+        assert_eq!(train.labels, Some(vec![4]));
 
         // Without the test labels, everything still loads, unlabelled.
         std::fs::remove_file(d.join("t10k-labels.idx1-ubyte")).unwrap();

@@ -39,6 +39,7 @@ mod testutil;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
 
 pub use dataset::Dataset;
 pub use error::{DataError, Result};
@@ -246,6 +247,20 @@ pub fn load(path: &Path, format: Option<Format>, opts: &LoadOptions) -> Result<D
 
 /// Like [`load`], also returning the skipped files and class names.
 pub fn load_with_report(path: &Path, format: Option<Format>, opts: &LoadOptions) -> Result<Loaded> {
+    load_with_progress(path, format, opts, &|_, _| {}, &AtomicBool::new(false))
+}
+
+/// Like [`load_with_report`], calling `on_progress(images decoded, total)` while image files
+/// are decoded (CSV and folder formats; from worker threads) and stopping with
+/// [`DataError::Cancelled`] when `cancel` becomes true. IDX and digits files load in well
+/// under a second and report nothing.
+pub fn load_with_progress(
+    path: &Path,
+    format: Option<Format>,
+    opts: &LoadOptions,
+    on_progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Loaded> {
     opts.validate()?;
     let format = match format {
         Some(f) => f,
@@ -265,14 +280,25 @@ pub fn load_with_report(path: &Path, format: Option<Format>, opts: &LoadOptions)
             } else {
                 path.to_path_buf()
             };
-            csv_png::load_csv_png(&csv, opts.images_dir.as_deref()).map(plain)
+            csv_png::load_csv_png_with_progress(
+                &csv,
+                opts.images_dir.as_deref(),
+                on_progress,
+                cancel,
+            )
+            .map(plain)
         }
         Format::Folder => {
             let FolderLoad {
                 dataset,
                 skipped,
                 class_names,
-            } = folder::load_folder(path, &opts.folder_options())?;
+            } = folder::load_folder_with_progress(
+                path,
+                &opts.folder_options(),
+                on_progress,
+                cancel,
+            )?;
             Ok(Loaded {
                 dataset,
                 skipped,
