@@ -175,7 +175,7 @@ pub(crate) fn decode_image(path: &Path) -> Result<DynamicImage> {
         .with_guessed_format()
         .map_err(|e| DataError::io(path, e))?
         .decode()
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|e| fail(e.to_string().trim_end().to_string()))
 }
 
 /// Decodes, crops/resizes and flattens one image into `side * side * channels` values in
@@ -282,10 +282,14 @@ pub fn load_folder_with_progress(
                 kept_paths.push(path);
                 kept_rows.push(row);
             }
-            Err(e) if opts.lenient => skipped.push(SkippedFile {
-                path,
-                reason: e.to_string(),
-            }),
+            Err(e) if opts.lenient => {
+                // The path is already in `SkippedFile::path`.
+                let reason = match e {
+                    DataError::Image { reason, .. } => format!("cannot decode image: {reason}"),
+                    other => other.to_string(),
+                };
+                skipped.push(SkippedFile { path, reason });
+            }
             Err(e) => return Err(e),
         }
     }
@@ -436,7 +440,7 @@ mod tests {
         assert_eq!(load.dataset.ids, vec!["good.png"]);
         assert_eq!(load.skipped.len(), 1);
         assert!(load.skipped[0].path.ends_with("bad.jpg"));
-        assert!(load.skipped[0].reason.contains("bad.jpg"));
+        assert!(load.skipped[0].reason.starts_with("cannot decode image"));
     }
 
     #[test]
@@ -504,6 +508,44 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let err = load_folder_with_progress(dir.path(), &opts, &|_, _| {}, &cancel).unwrap_err();
         assert!(matches!(err, DataError::Cancelled { .. }), "{err:?}");
+    }
+
+    /// Real camera JPEGs, and JPEGs with hostile EXIF that must never crash the loader.
+    #[test]
+    fn shared_photos_load_or_fail_cleanly() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/photos");
+        if !root.is_dir() {
+            eprintln!("skipping: {} not present", root.display());
+            return;
+        }
+        let load = load_folder(
+            &root.join("exif"),
+            &FolderOptions::default().grayscale(false),
+        )
+        .unwrap();
+        assert_eq!(load.dataset.len(), 8);
+        assert_eq!(load.dataset.dim(), 28 * 28 * 3);
+        assert!(load
+            .dataset
+            .features
+            .iter()
+            .all(|v| (0.0..=1.0).contains(v)));
+        let lenient = FolderOptions::default().lenient(true);
+        // Measured: the two 64 KiB files are cut inside the image data and fail to decode,
+        // the EXIF loop does not matter to the decoder.
+        let load = load_folder(&root.join("corrupt"), &lenient).unwrap();
+        assert_eq!(load.dataset.ids, vec!["infinite_loop_exif.jpg"]);
+        let skipped: Vec<_> = load
+            .skipped
+            .iter()
+            .map(|s| s.path.file_name().unwrap())
+            .collect();
+        assert_eq!(skipped, ["huge_tag_exif.jpg", "max_uint32_exif.jpg"]);
+        assert!(
+            load.skipped[0].reason.starts_with("cannot decode image"),
+            "{:?}",
+            load.skipped
+        );
     }
 
     #[test]
