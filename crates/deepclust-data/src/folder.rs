@@ -27,6 +27,20 @@ pub enum ResizeMode {
     Stretch,
 }
 
+impl std::str::FromStr for ResizeMode {
+    type Err = DataError;
+    /// `crop` (or `center-crop`) or `stretch` (case-insensitive).
+    fn from_str(s: &str) -> Result<ResizeMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "crop" | "center-crop" | "centre-crop" => Ok(ResizeMode::CenterCrop),
+            "stretch" => Ok(ResizeMode::Stretch),
+            _ => Err(DataError::InvalidOptions {
+                reason: format!("unknown resize mode {s:?}; expected crop or stretch"),
+            }),
+        }
+    }
+}
+
 /// Options of [`load_folder`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderOptions {
@@ -546,6 +560,19 @@ mod tests {
             "{:?}",
             load.skipped
         );
+    }
+
+    #[test]
+    fn resize_mode_names_parse() {
+        assert_eq!(
+            "crop".parse::<ResizeMode>().unwrap(),
+            ResizeMode::CenterCrop
+        );
+        assert_eq!(
+            "Stretch".parse::<ResizeMode>().unwrap(),
+            ResizeMode::Stretch
+        );
+        assert!("fit".parse::<ResizeMode>().is_err());
     }
 
     #[test]

@@ -31,6 +31,21 @@ pub enum IdxSubset {
     All,
 }
 
+impl std::str::FromStr for IdxSubset {
+    type Err = DataError;
+    /// `train`, `test` or `all` (case-insensitive).
+    fn from_str(s: &str) -> Result<IdxSubset> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "train" => Ok(IdxSubset::Train),
+            "test" | "t10k" => Ok(IdxSubset::Test),
+            "all" => Ok(IdxSubset::All),
+            _ => Err(DataError::InvalidOptions {
+                reason: format!("unknown IDX subset {s:?}; expected train, test or all"),
+            }),
+        }
+    }
+}
+
 /// Raw images of an IDX file: `count` images of `rows x cols` bytes, row by row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdxImages {
@@ -528,6 +543,14 @@ mod tests {
         let all = load_idx_dir(d, IdxSubset::All).unwrap();
         assert_eq!(all.labels, None);
         assert!(all.source.contains("no labels"), "{}", all.source);
+    }
+
+    #[test]
+    fn subset_names_parse() {
+        assert_eq!("Train".parse::<IdxSubset>().unwrap(), IdxSubset::Train);
+        assert_eq!("test".parse::<IdxSubset>().unwrap(), IdxSubset::Test);
+        assert_eq!("all".parse::<IdxSubset>().unwrap(), IdxSubset::All);
+        assert!("both".parse::<IdxSubset>().is_err());
     }
 
     #[test]
