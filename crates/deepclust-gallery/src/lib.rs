@@ -17,3 +17,15 @@ pub use error::GalleryError;
 pub use exif_meta::{ExifInfo, GpsPoint, TimeSource};
 pub use places::{Geocoder, Place};
 pub use sniff::ImageKind;
+pub mod apply;
+pub mod html;
+pub mod manifest;
+pub mod organize;
+pub mod plan;
+
+pub use apply::LinkMode;
+pub use content::KChoice;
+pub use organize::{organize, OrganizeParams, OrganizeReport};
+pub use plan::GroupKind;
+pub use scan::Progress;
+pub mod synth;

@@ -1,5 +1,5 @@
 //! Scanning the real camera files in ../shared/data/photos (skipped when absent).
-#![allow(clippy::print_stderr)]
+#![allow(clippy::print_stderr, clippy::unwrap_used)]
 
 use deepclust_gallery::scan::{scan, ScanParams};
 use deepclust_gallery::{Geocoder, TimeSource};

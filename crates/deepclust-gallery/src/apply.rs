@@ -1,0 +1,345 @@
+//! Applies a plan to the output tree, fclones-style: every source is re-checked against the
+//! scan (size, modification time) before it is linked, nothing existing is ever overwritten,
+//! and originals are only ever opened for reading.
+//!
+//! No-overwrite is enforced by the operating system, not by a check-then-act: `symlink` and
+//! `hard_link` fail when the target exists, and copies are written to a fresh temporary name
+//! (`create_new`) and then hard-linked into place (again failing if the target appeared).
+
+use crate::error::GalleryError;
+use crate::plan::Plan;
+use crate::scan::{PhotoRecord, Progress};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMode {
+    /// Relative symbolic links (default): no extra space, the tree survives moving both
+    /// folders together.
+    #[default]
+    Symlink,
+    /// Hard links: survive deleting the original; same file system only.
+    Hardlink,
+    /// Full copies (modification time preserved).
+    Copy,
+}
+
+impl std::str::FromStr for LinkMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "symlink" => Ok(LinkMode::Symlink),
+            "hardlink" => Ok(LinkMode::Hardlink),
+            "copy" => Ok(LinkMode::Copy),
+            _ => Err(format!(
+                "link mode must be symlink, hardlink or copy, got {s:?}"
+            )),
+        }
+    }
+}
+
+/// What happened to one planned link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum LinkOutcome {
+    Created {
+        target: PathBuf,
+    },
+    /// An earlier run already put this photo there.
+    AlreadyPresent {
+        target: PathBuf,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// One outcome per planned link, in plan order.
+    pub outcomes: Vec<LinkOutcome>,
+    pub created: usize,
+    pub already_present: usize,
+    /// Links placed under another name because something else held the planned one.
+    pub renamed: usize,
+    pub failed: usize,
+}
+
+/// `to` relative to the directory `from` (both absolute and normalised).
+pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let f: Vec<Component> = from.components().collect();
+    let t: Vec<Component> = to.components().collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// Is `target` already this photo, linked the way `mode` would link it?
+fn is_same(target: &Path, source: &Path, mode: LinkMode) -> bool {
+    let Ok(meta) = fs::symlink_metadata(target) else {
+        return false;
+    };
+    match mode {
+        LinkMode::Symlink => {
+            meta.file_type().is_symlink()
+                && fs::canonicalize(target).ok() == fs::canonicalize(source).ok()
+        }
+        LinkMode::Hardlink => same_inode(target, source),
+        LinkMode::Copy => {
+            meta.is_file()
+                && !same_inode(target, source)
+                && fs::metadata(source).is_ok_and(|s| s.len() == meta.len())
+                && same_contents(target, source).unwrap_or(false)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_inode(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::symlink_metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_inode(_a: &Path, _b: &Path) -> bool {
+    false
+}
+
+fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let (mut fa, mut fb) = (fs::File::open(a)?, fs::File::open(b)?);
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let na = fa.read(&mut ba)?;
+        let mut filled = 0;
+        while filled < na {
+            let n = fb.read(&mut bb[filled..na])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            filled += n;
+        }
+        if ba[..na] != bb[..na] {
+            return Ok(false);
+        }
+        if na == 0 {
+            return Ok(fb.read(&mut bb[..1])? == 0);
+        }
+    }
+}
+
+/// Creates `target` as a link/copy of `source`; fails with `AlreadyExists` if anything is there.
+fn place(source: &Path, target: &Path, mode: LinkMode) -> io::Result<()> {
+    match mode {
+        LinkMode::Symlink => {
+            let parent = target
+                .parent()
+                .ok_or_else(|| io::Error::other("target has no parent"))?;
+            let rel = relative_path(&fs::canonicalize(parent)?, source);
+            symlink(&rel, target)
+        }
+        LinkMode::Hardlink => fs::hard_link(source, target),
+        LinkMode::Copy => copy_no_overwrite(source, target),
+    }
+}
+
+#[cfg(unix)]
+fn symlink(rel: &Path, target: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(rel, target)
+}
+
+#[cfg(not(unix))]
+fn symlink(_rel: &Path, _target: &Path) -> io::Result<()> {
+    Err(io::Error::other(
+        "symbolic links are only supported on Unix; use --link copy",
+    ))
+}
+
+fn copy_no_overwrite(source: &Path, target: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(target).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    let parent = target
+        .parent()
+        .ok_or_else(|| io::Error::other("target has no parent"))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.deepclust-partial-{}", std::process::id()));
+    let result = (|| {
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let mut src = fs::File::open(source)?;
+        io::copy(&mut src, &mut out)?;
+        if let Ok(m) = src.metadata().and_then(|m| m.modified()) {
+            out.set_modified(m)?;
+        }
+        out.sync_all()?;
+        drop(out);
+        match fs::hard_link(&tmp, target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+            // File systems without hard links: the check above is the best we can do.
+            Err(_) if fs::symlink_metadata(target).is_err() => fs::rename(&tmp, target),
+            Err(e) => Err(e),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+/// `name~2.ext`, `name~3.ext`, ... for a target whose planned name is held by something else.
+fn alternative(target: &Path, n: usize) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let alt = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}~{n}.{ext}"),
+        _ => format!("{name}~{n}"),
+    };
+    target.with_file_name(alt)
+}
+
+/// Applies `plan` (built from `photos`, scanned under `source_root`) into `out_dir`.
+pub fn apply_plan(
+    plan: &Plan,
+    photos: &[PhotoRecord],
+    source_root: &Path,
+    out_dir: &Path,
+    mode: LinkMode,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<ApplyReport, GalleryError> {
+    let source_root =
+        fs::canonicalize(source_root).map_err(|e| GalleryError::io(source_root, e))?;
+    fs::create_dir_all(out_dir).map_err(|e| GalleryError::io(out_dir, e))?;
+    let mut report = ApplyReport::default();
+    let total = plan.links.len();
+    for (done, link) in plan.links.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(GalleryError::Cancelled);
+        }
+        let photo = &photos[link.photo];
+        let joined = source_root.join(&photo.rel_path);
+        // Canonical so relative symlinks are computed between real locations.
+        let source = fs::canonicalize(&joined).unwrap_or(joined);
+        let outcome = apply_one(&source, photo, &out_dir.join(&link.target), mode);
+        match &outcome {
+            LinkOutcome::Created { target } => {
+                report.created += 1;
+                report.renamed += usize::from(*target != out_dir.join(&link.target));
+            }
+            LinkOutcome::AlreadyPresent { .. } => report.already_present += 1,
+            LinkOutcome::Failed { .. } => report.failed += 1,
+        }
+        report.outcomes.push(outcome);
+        progress(Progress {
+            stage: "link",
+            done: done + 1,
+            total,
+        });
+    }
+    Ok(report)
+}
+
+fn apply_one(source: &Path, photo: &PhotoRecord, target: &Path, mode: LinkMode) -> LinkOutcome {
+    let fail = |reason: String| LinkOutcome::Failed { reason };
+    // Re-check the original against the scan: never act on a file that changed meanwhile.
+    match fs::metadata(source) {
+        Ok(m) => {
+            let (secs, nanos) = match m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            {
+                Some(d) => (d.as_secs() as i64, d.subsec_nanos()),
+                None => (photo.mtime_secs, photo.mtime_nanos),
+            };
+            if m.len() != photo.size || secs != photo.mtime_secs || nanos != photo.mtime_nanos {
+                return fail(format!(
+                    "{} changed since it was scanned; not linked",
+                    source.display()
+                ));
+            }
+        }
+        Err(e) => return fail(format!("{}: {e}", source.display())),
+    }
+    let Some(parent) = target.parent() else {
+        return fail("target has no parent".into());
+    };
+    if let Err(e) = fs::create_dir_all(parent) {
+        return fail(format!("{}: {e}", parent.display()));
+    }
+    for attempt in 1..=100 {
+        let candidate = if attempt == 1 {
+            target.to_path_buf()
+        } else {
+            alternative(target, attempt)
+        };
+        if is_same(&candidate, source, mode) {
+            return LinkOutcome::AlreadyPresent { target: candidate };
+        }
+        match place(source, &candidate, mode) {
+            Ok(()) => return LinkOutcome::Created { target: candidate },
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return fail(format!("{}: {e}", candidate.display())),
+        }
+    }
+    fail(format!("{}: 100 names already taken", target.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(Path::new("/a/b/c"), Path::new("/a/x/y.jpg")),
+            PathBuf::from("../../x/y.jpg")
+        );
+        assert_eq!(
+            relative_path(Path::new("/a"), Path::new("/a/y.jpg")),
+            PathBuf::from("y.jpg")
+        );
+        assert_eq!(
+            alternative(Path::new("/o/IMG.jpg"), 2),
+            PathBuf::from("/o/IMG~2.jpg")
+        );
+    }
+
+    #[test]
+    fn copy_refuses_to_overwrite_and_detects_same() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("src.bin");
+        let dst = d.path().join("dst.bin");
+        fs::write(&src, b"original").unwrap();
+        fs::write(&dst, b"someone else's").unwrap();
+        let e = copy_no_overwrite(&src, &dst).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&dst).unwrap(), b"someone else's");
+        let dst2 = d.path().join("dst2.bin");
+        copy_no_overwrite(&src, &dst2).unwrap();
+        assert!(is_same(&dst2, &src, LinkMode::Copy));
+        assert!(!is_same(&dst, &src, LinkMode::Copy));
+        // No temporary left behind.
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 3);
+    }
+}

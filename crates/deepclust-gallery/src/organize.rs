@@ -1,0 +1,575 @@
+//! The whole run: validate -> scan (with cache) -> group -> plan -> apply -> manifest, cache,
+//! HTML index. The library never prints; progress goes through a callback and cancellation
+//! through an `AtomicBool`.
+
+use crate::apply::{apply_plan, ApplyReport, LinkMode};
+use crate::content::{
+    cluster_embeddings, cluster_name, near_duplicate_groups, ContentModel, KChoice,
+};
+use crate::error::GalleryError;
+use crate::events::{day_folder, split_events, DEFAULT_EVENT_GAP_HOURS};
+use crate::exif_meta::TimeSource;
+use crate::html::write_index;
+use crate::manifest::{write_json_atomic, Manifest};
+use crate::places::{Geocoder, Place};
+use crate::plan::{build_plan, Assignment, GroupKind, Plan};
+use crate::scan::{scan, PhotoRecord, Progress, ScanParams, SkippedFile, OUTPUT_MARKER};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// Cache file in the output directory.
+pub const CACHE_FILE: &str = ".deepclust-cache.json";
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const INDEX_FILE: &str = "index.html";
+pub const THUMBS_DIR: &str = "thumbs";
+const CACHE_VERSION: u32 = 1;
+
+/// Group name for photos without GPS.
+pub const UNKNOWN_PLACE: &str = "unknown-place";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizeParams {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    /// Groupings to build (any of date, event, place, content).
+    pub by: Vec<GroupKind>,
+    pub link: LinkMode,
+    /// Build and return the plan; write nothing at all.
+    pub dry_run: bool,
+    /// A gap longer than this between consecutive photos starts a new event.
+    pub event_gap_hours: f64,
+    pub k: KChoice,
+    pub seed: u64,
+    /// Also group near-duplicates / bursts (dHash) into `near-duplicates/`.
+    pub near_duplicates: bool,
+    /// Largest dHash Hamming distance (of 64 bits) counted as a near-duplicate.
+    pub duplicate_threshold: u32,
+    pub html: bool,
+    pub follow_symlinks: bool,
+    /// Reuse the per-photo cache and content model of an earlier run in the same output.
+    pub use_cache: bool,
+}
+
+impl Default for OrganizeParams {
+    fn default() -> Self {
+        OrganizeParams {
+            input: PathBuf::new(),
+            output: PathBuf::new(),
+            by: vec![GroupKind::Date],
+            link: LinkMode::Symlink,
+            dry_run: false,
+            event_gap_hours: DEFAULT_EVENT_GAP_HOURS,
+            k: KChoice::Auto { max: 20 },
+            seed: 7,
+            near_duplicates: false,
+            duplicate_threshold: 4,
+            html: true,
+            follow_symlinks: false,
+            use_cache: true,
+        }
+    }
+}
+
+impl OrganizeParams {
+    pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
+        OrganizeParams {
+            input: input.into(),
+            output: output.into(),
+            ..Self::default()
+        }
+    }
+    pub fn by(mut self, by: Vec<GroupKind>) -> Self {
+        self.by = by;
+        self
+    }
+    pub fn link(mut self, link: LinkMode) -> Self {
+        self.link = link;
+        self
+    }
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+    pub fn event_gap_hours(mut self, hours: f64) -> Self {
+        self.event_gap_hours = hours;
+        self
+    }
+    pub fn k(mut self, k: KChoice) -> Self {
+        self.k = k;
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    pub fn near_duplicates(mut self, on: bool) -> Self {
+        self.near_duplicates = on;
+        self
+    }
+    pub fn duplicate_threshold(mut self, bits: u32) -> Self {
+        self.duplicate_threshold = bits;
+        self
+    }
+    pub fn html(mut self, on: bool) -> Self {
+        self.html = on;
+        self
+    }
+    pub fn follow_symlinks(mut self, on: bool) -> Self {
+        self.follow_symlinks = on;
+        self
+    }
+    pub fn use_cache(mut self, on: bool) -> Self {
+        self.use_cache = on;
+        self
+    }
+
+    /// Checks values and the safety rules on the two directories.
+    pub fn validate(&self) -> Result<(), GalleryError> {
+        let bad = |m: String| Err(GalleryError::InvalidParams(m));
+        if self.by.is_empty() {
+            return bad("at least one grouping (--by) is needed".into());
+        }
+        if self.by.contains(&GroupKind::NearDuplicates) {
+            return bad("near-duplicates is switched on with near_duplicates, not --by".into());
+        }
+        if !(self.event_gap_hours.is_finite() && self.event_gap_hours > 0.0) {
+            return bad(format!(
+                "event gap must be a positive number of hours, got {}",
+                self.event_gap_hours
+            ));
+        }
+        match self.k {
+            KChoice::Fixed(0) => return bad("k must be at least 1".into()),
+            KChoice::Auto { max } if max < 2 => {
+                return bad(format!("k=auto needs a maximum of at least 2, got {max}"))
+            }
+            _ => {}
+        }
+        if self.duplicate_threshold > 32 {
+            return bad(format!(
+                "duplicate threshold {} of 64 bits would group unrelated photos",
+                self.duplicate_threshold
+            ));
+        }
+        let input = fs::canonicalize(&self.input).map_err(|e| GalleryError::io(&self.input, e))?;
+        if !input.is_dir() {
+            return Err(GalleryError::path(&self.input, "is not a directory"));
+        }
+        let output = absolute_normalised(&self.output)?;
+        if output == input {
+            return Err(GalleryError::path(
+                &self.output,
+                "the output directory cannot be the photo directory",
+            ));
+        }
+        if input.starts_with(&output) {
+            return Err(GalleryError::path(
+                &self.output,
+                format!(
+                    "the photo directory {} lies inside the output directory",
+                    input.display()
+                ),
+            ));
+        }
+        if output.is_file() {
+            return Err(GalleryError::path(&self.output, "exists and is a file"));
+        }
+        if output.is_dir() && !output.join(OUTPUT_MARKER).exists() {
+            let non_empty = fs::read_dir(&output)
+                .map_err(|e| GalleryError::io(&output, e))?
+                .next()
+                .is_some();
+            if non_empty {
+                return Err(GalleryError::path(
+                    &self.output,
+                    format!("is not empty and was not made by the organizer (no {OUTPUT_MARKER}); refusing to write into it"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Absolute path with the deepest existing ancestor canonicalised (the output may not exist).
+fn absolute_normalised(p: &Path) -> Result<PathBuf, GalleryError> {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| GalleryError::io(p, e))?
+            .join(p)
+    };
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while fs::canonicalize(&existing).is_err() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_owned());
+                existing = parent.to_path_buf();
+            }
+            _ => return Err(GalleryError::path(p, "cannot resolve")),
+        }
+    }
+    let mut out = fs::canonicalize(&existing).map_err(|e| GalleryError::io(&existing, e))?;
+    for name in rest.iter().rev() {
+        if name == ".." {
+            out.pop();
+        } else if name != "." {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    photos: Vec<PhotoRecord>,
+    content_model: Option<ContentModel>,
+}
+
+/// One content cluster as reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentCluster {
+    pub id: usize,
+    pub name: String,
+    pub folder: String,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContentSummary {
+    pub k: usize,
+    pub silhouette: Option<f64>,
+    pub reused_previous_model: bool,
+    pub clusters: Vec<ContentCluster>,
+    /// Per photo (same order as `OrganizeReport::photos`).
+    pub labels: Vec<usize>,
+}
+
+/// Everything a run produced; the CLI prints from it.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizeReport {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub photos: Vec<PhotoRecord>,
+    pub places: Vec<Option<Place>>,
+    pub assignments: Vec<Vec<Assignment>>,
+    pub skipped: Vec<SkippedFile>,
+    pub other_files: usize,
+    pub from_cache: usize,
+    pub plan: Plan,
+    pub content: Option<ContentSummary>,
+    pub apply: Option<ApplyReport>,
+    pub manifest: Option<PathBuf>,
+    pub index_html: Option<PathBuf>,
+}
+
+fn time_reason(p: &PhotoRecord) -> String {
+    let source = match p.time_source {
+        TimeSource::ExifOriginal => "EXIF DateTimeOriginal",
+        TimeSource::ExifDigitized => "EXIF DateTimeDigitized (no DateTimeOriginal)",
+        TimeSource::ExifModified => "EXIF DateTime (no DateTimeOriginal)",
+        TimeSource::FileMtime => "file modification time, UTC (no EXIF date)",
+    };
+    format!("taken {} ({source})", p.taken)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn strip_count(name: &str) -> String {
+    match name.rfind(" (") {
+        Some(i) if name.ends_with(" photos)") => name[..i].to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// Runs the organizer. See [`OrganizeParams`].
+pub fn organize(
+    params: &OrganizeParams,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<OrganizeReport, GalleryError> {
+    params.validate()?;
+    let input = fs::canonicalize(&params.input).map_err(|e| GalleryError::io(&params.input, e))?;
+    let output = absolute_normalised(&params.output)?;
+    let wants = |k: GroupKind| params.by.contains(&k);
+    let need_content = wants(GroupKind::Content) || params.near_duplicates;
+
+    let cache_path = output.join(CACHE_FILE);
+    let previous: Option<CacheFile> = if params.use_cache {
+        fs::read(&cache_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
+            .filter(|c| c.version == CACHE_VERSION)
+    } else {
+        None
+    };
+    let cache: HashMap<String, PhotoRecord> = previous
+        .as_ref()
+        .map(|c| {
+            c.photos
+                .iter()
+                .map(|p| (p.rel_path.clone(), p.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let thumb_dir = (params.html && !params.dry_run).then(|| output.join(THUMBS_DIR));
+    if !params.dry_run {
+        fs::create_dir_all(&output).map_err(|e| GalleryError::io(&output, e))?;
+        let marker = output.join(OUTPUT_MARKER);
+        if !marker.exists() {
+            fs::write(
+                &marker,
+                "Output of `deepclust organize`; the scanner never enters this folder.\n",
+            )
+            .map_err(|e| GalleryError::io(&marker, e))?;
+        }
+        if let Some(t) = &thumb_dir {
+            fs::create_dir_all(t).map_err(|e| GalleryError::io(t, e))?;
+        }
+    }
+
+    let scan_params = ScanParams {
+        follow_symlinks: params.follow_symlinks,
+        content: need_content,
+        thumb_dir: thumb_dir.clone(),
+        exclude: vec![output.clone()],
+        ..ScanParams::default()
+    };
+    let scanned =
+        scan(&input, &scan_params, &cache, progress, cancel).ok_or(GalleryError::Cancelled)?;
+    let photos = scanned.photos;
+    let n = photos.len();
+
+    let geocoder = wants(GroupKind::Place) || wants(GroupKind::Event) || wants(GroupKind::Content);
+    let places: Vec<Option<Place>> = photos
+        .iter()
+        .map(|p| {
+            if geocoder {
+                p.gps.and_then(|g| Geocoder::embedded().resolve(g))
+            } else {
+                None
+            }
+        })
+        .collect();
+
+    let mut assignments: Vec<Vec<Assignment>> = vec![Vec::new(); n];
+    if wants(GroupKind::Date) {
+        for (i, p) in photos.iter().enumerate() {
+            assignments[i].push(Assignment {
+                kind: GroupKind::Date,
+                group: day_folder(p.taken.day),
+                reason: time_reason(p),
+            });
+        }
+    }
+    if wants(GroupKind::Event) {
+        let times: Vec<_> = photos.iter().map(|p| p.taken).collect();
+        let gap = (params.event_gap_hours * 3600.0).round() as i64;
+        for ev in split_events(&times, &places, gap) {
+            let group = format!("{:04}/{}", ev.first.day.year, ev.name);
+            let reason = format!(
+                "event of {} from {} to {}, no gap over {} h",
+                plural(ev.members.len(), "photo"),
+                ev.first,
+                ev.last,
+                params.event_gap_hours
+            );
+            for &i in &ev.members {
+                assignments[i].push(Assignment {
+                    kind: GroupKind::Event,
+                    group: group.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    if wants(GroupKind::Place) {
+        for (i, p) in photos.iter().enumerate() {
+            let a = match (&places[i], p.gps) {
+                (Some(place), Some(g)) => {
+                    let (_, dist) = Geocoder::embedded()
+                        .nearest(g)
+                        .unwrap_or((place.clone(), f64::NAN));
+                    Assignment {
+                        kind: GroupKind::Place,
+                        group: format!("{}/{}/{}", place.country, place.region, place.city),
+                        reason: format!(
+                            "GPS {:.5}, {:.5}: nearest place {} ({dist:.1} km)",
+                            g.lat,
+                            g.lon,
+                            place.label()
+                        ),
+                    }
+                }
+                _ => Assignment {
+                    kind: GroupKind::Place,
+                    group: UNKNOWN_PLACE.into(),
+                    reason: "no GPS position in EXIF".into(),
+                },
+            };
+            assignments[i].push(a);
+        }
+    }
+
+    let mut content_summary = None;
+    if need_content {
+        let embeddings: Vec<&[f32]> = photos
+            .iter()
+            .map(|p| {
+                p.content
+                    .as_ref()
+                    .map_or(&[][..], |c| c.embedding.as_slice())
+            })
+            .collect();
+        if wants(GroupKind::Content) && n > 0 {
+            let prev_model = previous.as_ref().and_then(|c| c.content_model.as_ref());
+            let (labels, model) =
+                cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
+            let reused = prev_model.is_some_and(|m| *m == model);
+            let k = model.centroids.len();
+            let mut clusters = Vec::new();
+            let mut used_folders: HashSet<String> = HashSet::new();
+            for c in 0..k {
+                let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
+                let cities: Vec<Option<&str>> = members
+                    .iter()
+                    .map(|&i| places[i].as_ref().map(|p| p.city.as_str()))
+                    .collect();
+                let months: Vec<Option<(i32, u8)>> = members
+                    .iter()
+                    .map(|&i| {
+                        let p = &photos[i];
+                        (p.time_source != TimeSource::FileMtime)
+                            .then_some((p.taken.day.year, p.taken.day.month))
+                    })
+                    .collect();
+                let name = cluster_name(c, &cities, &months);
+                let mut folder = strip_count(&name);
+                if !used_folders.insert(folder.clone()) {
+                    folder = format!("{folder} #{}", c + 1);
+                    used_folders.insert(folder.clone());
+                }
+                clusters.push(ContentCluster {
+                    id: c,
+                    name,
+                    folder,
+                    size: members.len(),
+                });
+            }
+            for (i, &l) in labels.iter().enumerate() {
+                assignments[i].push(Assignment {
+                    kind: GroupKind::Content,
+                    group: clusters[l].folder.clone(),
+                    reason: format!("content cluster {} of {k} (K-Means on thumbnail pixels, colour and texture)", l + 1),
+                });
+            }
+            content_summary = Some((
+                ContentSummary {
+                    k,
+                    silhouette: model.silhouette,
+                    reused_previous_model: reused,
+                    clusters,
+                    labels,
+                },
+                model,
+            ));
+        }
+        if params.near_duplicates {
+            let hashes: Vec<u64> = photos
+                .iter()
+                .map(|p| p.content.as_ref().map_or(0, |c| c.dhash))
+                .collect();
+            let groups = near_duplicate_groups(&hashes, params.duplicate_threshold);
+            for (i, g) in groups.iter().enumerate() {
+                if let Some(g) = g {
+                    assignments[i].push(Assignment {
+                        kind: GroupKind::NearDuplicates,
+                        group: format!("group-{:04}", g + 1),
+                        reason: format!(
+                            "dHash within {} of 64 bits of another photo",
+                            params.duplicate_threshold
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    let plan = build_plan(&photos, &assignments);
+    let (content, model) = match content_summary {
+        Some((s, m)) => (Some(s), Some(m)),
+        None => (
+            None,
+            previous.as_ref().and_then(|c| c.content_model.clone()),
+        ),
+    };
+    let mut report = OrganizeReport {
+        input: input.clone(),
+        output: output.clone(),
+        places,
+        assignments,
+        skipped: scanned.skipped,
+        other_files: scanned.other_files,
+        from_cache: scanned.from_cache,
+        plan,
+        content,
+        ..OrganizeReport::default()
+    };
+    if params.dry_run {
+        report.photos = photos;
+        return Ok(report);
+    }
+
+    let applied = apply_plan(
+        &report.plan,
+        &photos,
+        &input,
+        &output,
+        params.link,
+        progress,
+        cancel,
+    )?;
+    report.photos = photos;
+    report.apply = Some(applied);
+
+    let manifest = Manifest::from_report(&report, params);
+    let manifest_path = output.join(MANIFEST_FILE);
+    write_json_atomic(&manifest_path, &manifest)?;
+    report.manifest = Some(manifest_path);
+
+    if params.use_cache {
+        // Keep cache entries of photos not seen this time (e.g. a folder temporarily missing).
+        let seen: HashSet<&str> = report.photos.iter().map(|p| p.rel_path.as_str()).collect();
+        let mut cached: Vec<PhotoRecord> = report.photos.clone();
+        cached.extend(
+            cache
+                .into_values()
+                .filter(|p| !seen.contains(p.rel_path.as_str())),
+        );
+        cached.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        let cache_file = CacheFile {
+            version: CACHE_VERSION,
+            photos: cached,
+            content_model: model,
+        };
+        write_json_atomic(&cache_path, &cache_file)?;
+    }
+    if params.html {
+        let path = output.join(INDEX_FILE);
+        write_index(&path, &report, &manifest)?;
+        report.index_html = Some(path);
+    }
+    Ok(report)
+}

@@ -1,0 +1,529 @@
+//! End-to-end runs of the organizer on generated libraries and on the shared camera files.
+#![allow(clippy::print_stderr, clippy::unwrap_used)]
+
+use deepclust_gallery::civil::parse_exif_datetime;
+use deepclust_gallery::content::KChoice;
+use deepclust_gallery::scan::OUTPUT_MARKER;
+use deepclust_gallery::synth::{jpeg_with_exif, SynthExif};
+use deepclust_gallery::{organize, GpsPoint, GroupKind, LinkMode, OrganizeParams, WallClock};
+use image::{Rgb, RgbImage};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::SystemTime;
+
+fn at(s: &str, offset_minutes: Option<i32>) -> WallClock {
+    let (day, seconds_of_day) = parse_exif_datetime(s).unwrap();
+    WallClock {
+        day,
+        seconds_of_day,
+        utc_offset_minutes: offset_minutes,
+    }
+}
+
+const PARIS: GpsPoint = GpsPoint {
+    lat: 48.8566,
+    lon: 2.3522,
+};
+const OSLO: GpsPoint = GpsPoint {
+    lat: 59.9139,
+    lon: 10.7522,
+};
+
+fn pattern(kind: usize, seed: u64) -> RgbImage {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    RgbImage::from_fn(96, 72, |x, y| {
+        let noise = rng.gen_range(0..24u8);
+        match kind {
+            // Red-orange vertical gradient.
+            0 => Rgb([200u8.saturating_add(noise / 2), (y * 2) as u8 + noise, 30]),
+            // Blue/white stripes.
+            1 => {
+                let v = if (x / 8) % 2 == 0 { 230 } else { 40 };
+                Rgb([v - noise, v - noise, 250])
+            }
+            // Green checkerboard.
+            _ => {
+                let v = if ((x / 12) + (y / 12)) % 2 == 0 {
+                    200
+                } else {
+                    60
+                };
+                Rgb([30 + noise, v, 40])
+            }
+        }
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+/// A small library with a name collision (two IMG_0001.jpg on one day), a PNG without EXIF,
+/// a truncated JPEG, a hidden folder and a text file.
+fn make_library(root: &Path) {
+    let photo = |kind, seed, taken: &str, off, gps| {
+        jpeg_with_exif(
+            &pattern(kind, seed),
+            &SynthExif {
+                taken: Some(at(taken, off)),
+                gps,
+                orientation: None,
+            },
+        )
+        .unwrap()
+    };
+    write(
+        &root.join("cam1/IMG_0001.jpg"),
+        &photo(0, 1, "2021:06:01 10:00:00", Some(120), Some(PARIS)),
+    );
+    write(
+        &root.join("cam2/IMG_0001.jpg"),
+        &photo(0, 2, "2021:06:01 11:30:00", Some(120), Some(PARIS)),
+    );
+    write(
+        &root.join("cam1/IMG_0002.jpg"),
+        &photo(1, 3, "2021:06:02 09:00:00", Some(120), Some(PARIS)),
+    );
+    write(
+        &root.join("trip/oslo1.jpg"),
+        &photo(2, 4, "2021:06:10 15:00:00", Some(120), Some(OSLO)),
+    );
+    write(
+        &root.join("trip/oslo2.jpg"),
+        &photo(2, 5, "2021:06:11 08:00:00", Some(120), Some(OSLO)),
+    );
+    let mut png = Vec::new();
+    pattern(1, 6)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    write(&root.join("scans/scan.png"), &png);
+    let truncated = photo(1, 7, "2021:06:03 09:00:00", None, None);
+    write(
+        &root.join("broken/half.jpg"),
+        &truncated[..truncated.len() / 2],
+    );
+    write(
+        &root.join(".thumbnails/hidden.jpg"),
+        &photo(0, 8, "2021:06:01 10:00:00", None, None),
+    );
+    write(&root.join("notes.txt"), b"not a photo");
+}
+
+/// Content hash, length and modification time of every file under `root`.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, u64, SystemTime)> {
+    let mut out = BTreeMap::new();
+    for e in walkdir_files(root) {
+        let meta = fs::symlink_metadata(&e).unwrap();
+        let hash = format!("{:x}", Sha256::digest(fs::read(&e).unwrap()));
+        out.insert(
+            e.strip_prefix(root).unwrap().to_path_buf(),
+            (hash, meta.len(), meta.modified().unwrap()),
+        );
+    }
+    out
+}
+
+fn walkdir_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn all_groupings(input: &Path, out: &Path) -> OrganizeParams {
+    OrganizeParams::new(input, out)
+        .by(vec![
+            GroupKind::Date,
+            GroupKind::Event,
+            GroupKind::Place,
+            GroupKind::Content,
+        ])
+        .k(KChoice::Fixed(3))
+        .near_duplicates(true)
+}
+
+fn run(p: &OrganizeParams) -> deepclust_gallery::OrganizeReport {
+    organize(p, &|_| {}, &AtomicBool::new(false)).unwrap()
+}
+
+#[test]
+fn dry_run_plans_everything_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    make_library(&lib);
+    let before = snapshot(&lib);
+    let out = dir.path().join("out");
+    let r = run(&all_groupings(&lib, &out).dry_run(true));
+    assert!(!out.exists(), "dry run created the output directory");
+    assert_eq!(snapshot(&lib), before);
+    assert_eq!(r.photos.len(), 6);
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!(r.skipped[0].rel_path, "broken/half.jpg");
+    let targets: Vec<String> = r
+        .plan
+        .links
+        .iter()
+        .map(|l| l.target.to_string_lossy().into_owned())
+        .collect();
+    for t in [
+        "by-date/2021/2021-06-01/IMG_0001.jpg",
+        "by-event/2021/2021-06-01 to 2021-06-02 Paris/IMG_0002.jpg",
+        "by-event/2021/2021-06-10 to 2021-06-11 Oslo/oslo1.jpg",
+        "by-place/France/Ile-de-France/Paris/IMG_0002.jpg",
+        "by-place/Norway/Oslo/Oslo/oslo2.jpg",
+        "by-place/unknown-place/scan.png",
+    ] {
+        assert!(
+            targets.iter().any(|x| x == t),
+            "{t} not in plan:\n{targets:#?}"
+        );
+    }
+    // The two IMG_0001.jpg on 2021-06-01: cam1 keeps the name, cam2 gets a stable suffix.
+    let day: Vec<&String> = targets
+        .iter()
+        .filter(|t| t.starts_with("by-date/2021/2021-06-01/"))
+        .collect();
+    assert_eq!(day.len(), 2, "{day:?}");
+    assert!(day.iter().any(|t| t.contains("IMG_0001~")));
+    // The PNG has no EXIF: its day comes from the file time, and the reason says so.
+    let png = r
+        .photos
+        .iter()
+        .position(|p| p.rel_path == "scans/scan.png")
+        .unwrap();
+    assert!(r.assignments[png][0]
+        .reason
+        .contains("file modification time"));
+}
+
+#[test]
+fn originals_never_change_in_any_link_mode() {
+    for mode in [LinkMode::Symlink, LinkMode::Hardlink, LinkMode::Copy] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        make_library(&lib);
+        let before = snapshot(&lib);
+        let out = dir.path().join("out");
+        // Someone else's file sits where the plan wants to put a link.
+        fs::create_dir_all(out.join("by-date/2021/2021-06-01")).unwrap();
+        fs::write(out.join(OUTPUT_MARKER), b"").unwrap();
+        let foreign = out.join("by-date/2021/2021-06-01/IMG_0001.jpg");
+        fs::write(&foreign, b"someone else's file").unwrap();
+
+        let params = all_groupings(&lib, &out).link(mode);
+        let first = run(&params);
+        let applied = first.apply.as_ref().unwrap();
+        assert_eq!(applied.failed, 0, "{mode:?}: {:?}", applied.outcomes);
+        assert!(
+            applied.renamed >= 1,
+            "{mode:?}: the foreign file must force a new name"
+        );
+        assert_eq!(
+            fs::read(&foreign).unwrap(),
+            b"someone else's file",
+            "{mode:?} overwrote a target"
+        );
+        let renamed = out.join("by-date/2021/2021-06-01/IMG_0001~2.jpg");
+        assert_eq!(
+            fs::read(&renamed).unwrap(),
+            fs::read(lib.join("cam1/IMG_0001.jpg")).unwrap()
+        );
+
+        // Every link leads to the bytes of its original.
+        for (i, outcome) in applied.outcomes.iter().enumerate() {
+            let deepclust_gallery::apply::LinkOutcome::Created { target } = outcome else {
+                panic!("{mode:?}: {outcome:?}")
+            };
+            let photo = &first.photos[first.plan.links[i].photo];
+            assert_eq!(
+                fs::read(target).unwrap(),
+                fs::read(lib.join(&photo.rel_path)).unwrap()
+            );
+            let meta = fs::symlink_metadata(target).unwrap();
+            assert_eq!(meta.file_type().is_symlink(), mode == LinkMode::Symlink);
+            if mode == LinkMode::Symlink {
+                assert!(fs::read_link(target).unwrap().is_relative());
+            }
+        }
+
+        // Re-run: everything is found in place, nothing re-read, same groups.
+        let second = run(&params);
+        let applied2 = second.apply.as_ref().unwrap();
+        assert_eq!(second.from_cache, 6, "{mode:?}");
+        assert_eq!(
+            (applied2.created, applied2.failed),
+            (0, 0),
+            "{mode:?}: {:?}",
+            applied2.outcomes
+        );
+        assert_eq!(applied2.already_present, applied.outcomes.len());
+        assert_eq!(second.assignments, first.assignments, "{mode:?}");
+
+        // Grow the library with a third IMG_0001.jpg on the same day: another collision.
+        let newcomer = jpeg_with_exif(
+            &pattern(1, 99),
+            &SynthExif {
+                taken: Some(at("2021:06:01 18:00:00", Some(120))),
+                gps: Some(PARIS),
+                orientation: None,
+            },
+        )
+        .unwrap();
+        write(&lib.join("cam3/IMG_0001.jpg"), &newcomer);
+        let before_grown = snapshot(&lib);
+        let third = run(&params);
+        assert_eq!(third.from_cache, 6, "{mode:?}: only the new photo is read");
+        let a3 = third.apply.as_ref().unwrap();
+        assert_eq!(a3.failed, 0, "{mode:?}: {:?}", a3.outcomes);
+        for (i, p) in first.photos.iter().enumerate() {
+            let j = third
+                .photos
+                .iter()
+                .position(|q| q.rel_path == p.rel_path)
+                .unwrap();
+            // Date, place and content groups of unchanged photos are unchanged (events may merge
+            // when a new photo bridges a gap, not here).
+            let groups = |a: &[deepclust_gallery::plan::Assignment]| {
+                a.iter()
+                    .map(|x| (x.kind, x.group.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                groups(&third.assignments[j]),
+                groups(&first.assignments[i]),
+                "{mode:?} {}",
+                p.rel_path
+            );
+        }
+        assert_eq!(
+            snapshot(&lib),
+            before_grown,
+            "{mode:?}: an original changed"
+        );
+        let mut before_plus = before.clone();
+        before_plus.extend(
+            before_grown
+                .iter()
+                .filter(|(k, _)| k.starts_with("cam3"))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        assert_eq!(before_grown, before_plus);
+        assert_eq!(fs::read(&foreign).unwrap(), b"someone else's file");
+
+        // Manifest and HTML index are there and mention every photo.
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["photos"].as_array().unwrap().len(), 7);
+        assert_eq!(manifest["skipped"][0]["rel_path"], "broken/half.jpg");
+        let html = fs::read_to_string(out.join("index.html")).unwrap();
+        assert_eq!(html.matches("<img ").count(), third.plan.links.len());
+        for p in &third.photos {
+            assert!(out.join("thumbs").join(p.thumb_name()).exists());
+        }
+    }
+}
+
+#[test]
+fn output_inside_the_photo_tree_is_never_rescanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    make_library(&lib);
+    let out = lib.join("organized");
+    for link in [LinkMode::Copy, LinkMode::Symlink] {
+        let r = run(&all_groupings(&lib, &out).link(link));
+        assert_eq!(r.photos.len(), 6, "{link:?}");
+        assert!(r
+            .photos
+            .iter()
+            .all(|p| !p.rel_path.starts_with("organized")));
+    }
+    // Even under another name (moved output folder), the marker keeps it out.
+    fs::rename(&out, lib.join("moved")).unwrap();
+    let other_out = dir.path().join("out2");
+    let r = run(&OrganizeParams::new(&lib, &other_out).by(vec![GroupKind::Date]));
+    assert_eq!(r.photos.len(), 6);
+}
+
+#[test]
+fn refuses_unsafe_directories_and_bad_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    make_library(&lib);
+    let err = |p: OrganizeParams| {
+        organize(&p, &|_| {}, &AtomicBool::new(false))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(OrganizeParams::new(&lib, &lib)).contains("cannot be the photo directory"));
+    assert!(err(OrganizeParams::new(&lib, dir.path())).contains("inside the output directory"));
+    let foreign = dir.path().join("foreign");
+    fs::create_dir_all(&foreign).unwrap();
+    fs::write(foreign.join("keep.txt"), b"x").unwrap();
+    assert!(err(OrganizeParams::new(&lib, &foreign)).contains("not made by the organizer"));
+    assert!(
+        err(OrganizeParams::new(&lib, dir.path().join("o")).event_gap_hours(-1.0))
+            .contains("event gap")
+    );
+    assert!(err(OrganizeParams::new(&lib, dir.path().join("o")).by(vec![])).contains("--by"));
+    assert!(err(OrganizeParams::new(
+        dir.path().join("missing"),
+        dir.path().join("o")
+    ))
+    .contains("missing"));
+}
+
+#[test]
+fn content_groups_separate_visual_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let mut truth = BTreeMap::new();
+    for class in 0..3 {
+        for i in 0..15 {
+            let name = format!("c{class}_{i:02}.jpg");
+            let bytes = jpeg_with_exif(
+                &pattern(class, (class * 100 + i) as u64),
+                &SynthExif::default(),
+            )
+            .unwrap();
+            write(&lib.join(&name), &bytes);
+            truth.insert(name, class);
+        }
+    }
+    let r = run(&OrganizeParams::new(&lib, dir.path().join("out"))
+        .by(vec![GroupKind::Content])
+        .k(KChoice::Auto { max: 8 })
+        .html(false));
+    let content = r.content.as_ref().unwrap();
+    let labels_true: Vec<usize> = r.photos.iter().map(|p| truth[&p.rel_path]).collect();
+    let nmi = deepclust_metrics::nmi(&labels_true, &content.labels).unwrap();
+    eprintln!(
+        "k=auto chose {} (silhouette {:?}), NMI {nmi:.3}",
+        content.k, content.silhouette
+    );
+    assert_eq!(content.k, 3);
+    assert!(nmi > 0.99, "NMI {nmi}");
+    assert!(content
+        .clusters
+        .iter()
+        .all(|c| c.name.starts_with("cluster ") && c.size == 15));
+}
+
+fn shared_photos() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/photos");
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIP: {} not found (shared data is not part of the repository)",
+            p.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn shared_photos_day_place_and_event_of_each_gps_photo() {
+    let Some(photos) = shared_photos() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let before = snapshot(&photos);
+    let r = run(&OrganizeParams::new(&photos, &out).by(vec![
+        GroupKind::Date,
+        GroupKind::Event,
+        GroupKind::Place,
+    ]));
+    assert_eq!(snapshot(&photos), before);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let group = |photo: &serde_json::Value, kind: &str| -> String {
+        photo["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["kind"] == kind)
+            .unwrap()["group"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let expected = [
+        (
+            "exif/beijing-2003-nikon.jpg",
+            "2003/2003-11-23",
+            "China/Beijing/Beijing",
+            "2003/2003-11-23 Beijing",
+        ),
+        (
+            "exif/beijing-2016-iphone.jpg",
+            "2016/2016-03-24",
+            "China/Beijing/Wangjing",
+            "2016/2016-03-24 Wangjing",
+        ),
+        (
+            "exif/stockholm-2014-iphone.jpg",
+            "2014/2014-09-01",
+            "Sweden/Stockholm/Stockholm",
+            "2014/2014-09-01 Stockholm",
+        ),
+        (
+            "exif/gps-as-string-2014-htc.jpg",
+            "2014/2014-04-26",
+            "Germany/Saxony-Anhalt/Salzwedel",
+            "2014/2014-04-26 Salzwedel",
+        ),
+        (
+            "exif/denmark-2013-nokia.jpg",
+            "2013/2013-05-10",
+            "Germany/Schleswig-Holstein/List",
+            "2013/2013-05-10 List",
+        ),
+    ];
+    let list = manifest["photos"].as_array().unwrap();
+    for (file, day, place, event) in expected {
+        let p = list.iter().find(|p| p["path"] == file).unwrap();
+        assert_eq!(group(p, "date"), day, "{file}");
+        assert_eq!(group(p, "place"), place, "{file}");
+        assert_eq!(group(p, "event"), event, "{file}");
+    }
+    for file in [
+        "exif/DSCN0614_small.jpg",
+        "exif/dsc_09827.jpg",
+        "exif/Bush-dog.jpg",
+    ] {
+        let p = list.iter().find(|p| p["path"] == file).unwrap();
+        assert_eq!(group(p, "place"), "unknown-place");
+    }
+    let skipped: Vec<&str> = manifest["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rel_path"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 3);
+    assert!(skipped.iter().all(|s| s.starts_with("corrupt/")));
+    let link = out.join("by-place/China/Beijing/Beijing/beijing-2003-nikon.jpg");
+    assert_eq!(
+        fs::canonicalize(&link).unwrap(),
+        fs::canonicalize(photos.join("exif/beijing-2003-nikon.jpg")).unwrap()
+    );
+    assert_eq!(r.photos.len(), 8);
+}
