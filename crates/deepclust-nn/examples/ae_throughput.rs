@@ -34,7 +34,11 @@ fn main() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let x = Array2::from_shape_fn((samples, 784), |_| rng.gen_range(0.0f32..1.0));
     let never = AtomicBool::new(false);
-    println!("threads: {}", rayon::current_num_threads());
+    println!(
+        "threads: {}, gemm backend: {}",
+        rayon::current_num_threads(),
+        deepclust_nn::gemm::BACKEND
+    );
     for batch in batches {
         let config = AutoencoderConfig::default()
             .batch_size(batch)
@@ -57,7 +61,8 @@ fn main() {
         }
         let best = rates.iter().cloned().fold(0.0f64, f64::max);
         println!(
-            "rust-gemm batch {batch:5}: {best:8.0} samples/s  {:6.1} GFLOP/s  (params {params}, epochs of {samples} samples: {:?})",
+            "rust-{:8} batch {batch:5}: {best:8.0} samples/s  {:6.1} GFLOP/s  (params {params}, epochs of {samples} samples: {:?})",
+            deepclust_nn::gemm::BACKEND,
             6.0 * params as f64 * best / 1e9,
             rates.iter().map(|r| r.round()).collect::<Vec<_>>()
         );

@@ -51,6 +51,7 @@ impl<'a> Operand<'a> {
     }
 }
 
+#[cfg_attr(feature = "openblas", allow(dead_code))]
 /// Row and column strides of a logical `rows x cols` operand stored row-major.
 fn strides(transpose: Transpose, rows: usize, cols: usize) -> (isize, isize) {
     // (row stride, column stride) in elements.
@@ -104,13 +105,105 @@ pub fn matmul(
         }
         return;
     }
-    let (a_rs, a_cs) = strides(a.transpose, m, k);
-    let (b_rs, b_cs) = strides(b.transpose, k, n);
     let read_dst = accumulate == Accumulate::Add;
-    run_gemm(m, n, k, a.data, a_rs, a_cs, b.data, b_rs, b_cs, c, read_dst);
+    #[cfg(feature = "openblas")]
+    {
+        openblas::sgemm(m, n, k, a, b, c, read_dst);
+    }
+    #[cfg(not(feature = "openblas"))]
+    {
+        let (a_rs, a_cs) = strides(a.transpose, m, k);
+        let (b_rs, b_cs) = strides(b.transpose, k, n);
+        run_gemm(m, n, k, a.data, a_rs, a_cs, b.data, b_rs, b_cs, c, read_dst);
+    }
 }
 
-/// The only unsafe call of the crate: `gemm::gemm` takes raw pointers and strides.
+/// Name of the GEMM backend compiled in ("gemm" or "openblas"), for benchmark reports.
+pub const BACKEND: &str = if cfg!(feature = "openblas") {
+    "openblas"
+} else {
+    "gemm"
+};
+
+/// OpenBLAS' `cblas_sgemm` (Debian: libopenblas-dev), behind the `openblas` feature.
+#[cfg(feature = "openblas")]
+#[allow(unsafe_code)]
+mod openblas {
+    use super::{Operand, Transpose};
+
+    const ROW_MAJOR: i32 = 101;
+    const NO_TRANS: i32 = 111;
+    const TRANS: i32 = 112;
+
+    #[link(name = "openblas")]
+    extern "C" {
+        fn cblas_sgemm(
+            order: i32,
+            trans_a: i32,
+            trans_b: i32,
+            m: i32,
+            n: i32,
+            k: i32,
+            alpha: f32,
+            a: *const f32,
+            lda: i32,
+            b: *const f32,
+            ldb: i32,
+            beta: f32,
+            c: *mut f32,
+            ldc: i32,
+        );
+    }
+
+    fn int(v: usize) -> i32 {
+        i32::try_from(v)
+            .unwrap_or_else(|_| panic!("matrix dimension {v} exceeds the BLAS int range"))
+    }
+
+    pub(super) fn sgemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: Operand<'_>,
+        b: Operand<'_>,
+        c: &mut [f32],
+        read_dst: bool,
+    ) {
+        // Leading dimensions of the stored (row-major) matrices.
+        let (trans_a, lda) = match a.transpose {
+            Transpose::No => (NO_TRANS, k),
+            Transpose::Yes => (TRANS, m),
+        };
+        let (trans_b, ldb) = match b.transpose {
+            Transpose::No => (NO_TRANS, n),
+            Transpose::Yes => (TRANS, k),
+        };
+        let beta = if read_dst { 1.0 } else { 0.0 };
+        // SAFETY: `matmul` checked the slice lengths against (m, n, k); the leading
+        // dimensions describe exactly those row-major layouts; `c` is exclusively borrowed.
+        unsafe {
+            cblas_sgemm(
+                ROW_MAJOR,
+                trans_a,
+                trans_b,
+                int(m),
+                int(n),
+                int(k),
+                1.0,
+                a.data.as_ptr(),
+                int(lda.max(1)),
+                b.data.as_ptr(),
+                int(ldb.max(1)),
+                beta,
+                c.as_mut_ptr(),
+                int(n.max(1)),
+            );
+        }
+    }
+}
+
+/// The only unsafe call of the default backend: `gemm::gemm` takes raw pointers and strides.
+#[cfg_attr(feature = "openblas", allow(dead_code))]
 #[allow(unsafe_code, clippy::too_many_arguments)]
 fn run_gemm(
     m: usize,

@@ -1,6 +1,8 @@
 //! End-to-end quality on small data: the autoencoder + K-Means and DEC cluster far better
 //! than chance, in seconds.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure should abort the test
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
