@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
+use crate::error::{DataError, Result};
 
 /// Image side of the generated digits.
 pub const SIDE: usize = 28;
@@ -43,14 +44,36 @@ impl Default for SyntheticParams {
     }
 }
 
+impl SyntheticParams {
+    /// `jitter` must be in `0..=3` (beyond, glyphs leave the frame) and `noise` in `0..=1`.
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..=3.0).contains(&self.jitter) {
+            return Err(DataError::InvalidOptions {
+                reason: format!("synthetic jitter must be in 0..=3, got {}", self.jitter),
+            });
+        }
+        if !(0.0..=1.0).contains(&self.noise) {
+            return Err(DataError::InvalidOptions {
+                reason: format!("synthetic noise must be in 0..=1, got {}", self.noise),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// `n` generated 28 x 28 digits, deterministic for a given `seed` (the first `m` rows of
 /// `digits(n, s)` are `digits(m, s)`).
 pub fn digits(n: usize, seed: u64) -> Dataset {
-    digits_with(n, seed, &SyntheticParams::default())
+    generate(n, seed, &SyntheticParams::default())
 }
 
-/// [`digits`] with explicit variation parameters.
-pub fn digits_with(n: usize, seed: u64, params: &SyntheticParams) -> Dataset {
+/// [`digits`] with explicit variation parameters (validated first).
+pub fn digits_with(n: usize, seed: u64, params: &SyntheticParams) -> Result<Dataset> {
+    params.validate()?;
+    Ok(generate(n, seed, params))
+}
+
+fn generate(n: usize, seed: u64, params: &SyntheticParams) -> Dataset {
     let d = SIDE * SIDE;
     let mut pixels = vec![0f32; n * d];
     pixels.par_chunks_mut(d).enumerate().for_each(|(i, image)| {
@@ -145,8 +168,8 @@ fn draw_digit(digit: usize, rng: &mut ChaCha8Rng, params: &SyntheticParams, imag
     let (wobble_x, wobble_y) = (sym(0.06), sym(0.06));
     let (freq_x, freq_y) = (1.0 + sym(0.5).abs(), 1.0 + sym(0.5).abs());
     let (phase_x, phase_y) = (sym(3.0), sym(3.0));
-    let half_width = 0.9 + rng.gen_range(0.0..1.0f32) * (0.5 + 0.8 * j);
-    let ink = rng.gen_range(0.75..1.0f32);
+    let half_width = 1.55 + sym(0.65);
+    let ink = 0.875 + sym(0.125);
 
     let (sin, cos) = angle.sin_cos();
     let centre = SIDE as f32 / 2.0;
@@ -238,7 +261,8 @@ mod tests {
                 noise: 0.0,
                 ..SyntheticParams::default()
             },
-        );
+        )
+        .unwrap();
         for (i, row) in ds.features.outer_iter().enumerate() {
             let ink: f32 = row.sum();
             // A stroke of about 20-60 px length and 2-4 px width.
@@ -247,6 +271,27 @@ mod tests {
             let border: f32 = (0..28).map(|k| row[k] + row[27 * 28 + k]).sum();
             assert!(border < 3.0, "row {i}: border ink {border}");
         }
+    }
+
+    #[test]
+    fn params_are_validated() {
+        let bad = SyntheticParams {
+            noise: -0.1,
+            ..SyntheticParams::default()
+        };
+        assert!(digits_with(10, 0, &bad).is_err());
+        let bad = SyntheticParams {
+            jitter: f32::NAN,
+            ..SyntheticParams::default()
+        };
+        assert!(digits_with(10, 0, &bad).is_err());
+        let calm = SyntheticParams {
+            jitter: 0.0,
+            noise: 0.0,
+        };
+        // Without jitter and noise, two samples of a class are identical.
+        let ds = digits_with(20, 0, &calm).unwrap();
+        assert_eq!(ds.features.row(3), ds.features.row(13));
     }
 
     /// Same-class images are closer on average than different-class ones, but not so
