@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use deepclust_data::{digits, idx, load_idx_dir, IdxSubset};
+use deepclust_data::{digits, idx, load_idx_dir, synthetic, IdxSubset};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -33,6 +33,14 @@ fn main() {
     let ds = digits::load_digits_csv(Path::new(digits_csv)).unwrap();
     println!(
         "{digits_csv}: {} x {} in {:.3} s",
+        ds.len(),
+        ds.dim(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let ds = synthetic::digits(5000, 0);
+    println!(
+        "synthetic::digits(5000, 0): {} x {} in {:.3} s",
         ds.len(),
         ds.dim(),
         t.elapsed().as_secs_f64()
