@@ -109,7 +109,11 @@ pub fn write_index(
                 .find(|c| Path::new(&c.folder) == Path::new(&shown))
                 .map_or(shown.clone(), |c| c.name.clone())
         } else {
-            format!("{shown} ({} photos)", members.len())
+            format!(
+                "{shown} ({} photo{})",
+                members.len(),
+                if members.len() == 1 { "" } else { "s" }
+            )
         };
         let _ = writeln!(
             html,

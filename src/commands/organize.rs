@@ -1,0 +1,220 @@
+//! `deepclust organize`: sort a photo tree into dated, event, place and content folders made
+//! of links, without ever touching the originals.
+
+use crate::cli::progress_bar;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use deepclust_gallery::apply::LinkOutcome;
+use deepclust_gallery::content::KChoice;
+use deepclust_gallery::{organize, GroupKind, LinkMode, OrganizeParams, OrganizeReport, Progress};
+use indicatif::ProgressBar;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    /// One folder per day: by-date/YYYY/YYYY-MM-DD (the camera's local day)
+    Date,
+    /// Runs of photos without a long gap: by-event/YYYY/<dates> <place>
+    Event,
+    /// by-place/Country/Region/City from GPS (offline); no GPS -> unknown-place
+    Place,
+    /// Visual clusters (K-Means on thumbnail features): by-content/<name>
+    Content,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LinkArg {
+    /// Relative symbolic links (no extra space)
+    Symlink,
+    /// Hard links (same file system; survive deleting the original)
+    Hardlink,
+    /// Full copies
+    Copy,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OrganizeArgs {
+    /// The photo folder (read only: nothing in it is modified, moved or deleted).
+    #[arg(value_name = "PHOTOS_DIR")]
+    pub photos: PathBuf,
+    /// Where the organized tree, manifest.json and index.html go. Must be new, empty, or an
+    /// earlier output of this command; it may lie inside PHOTOS_DIR (it is never scanned).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Groupings to build; repeat or separate with commas (e.g. --by date,place).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "date")]
+    pub by: Vec<ByArg>,
+    /// How the output refers to the originals.
+    #[arg(long, value_enum, default_value = "symlink")]
+    pub link: LinkArg,
+    /// Print the plan (every link that would be made, with its reason) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// A gap longer than this many hours between consecutive photos starts a new event.
+    #[arg(long, default_value_t = 36.0, value_name = "HOURS")]
+    pub event_gap: f64,
+    /// Number of content clusters, or `auto` (best silhouette for k = 2..=--k-max).
+    #[arg(long, default_value = "auto", value_name = "N|auto")]
+    pub k: String,
+    /// Largest k tried by --k auto.
+    #[arg(long, default_value_t = 20)]
+    pub k_max: usize,
+    /// Seed of every random choice in content clustering.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Group near-duplicates and bursts into near-duplicates/ (perceptual hash).
+    #[arg(long)]
+    pub duplicates: bool,
+    /// Largest difference (bits of 64) between the perceptual hashes of near-duplicates.
+    #[arg(long, default_value_t = 4, value_name = "BITS")]
+    pub duplicate_threshold: u32,
+    /// Do not write index.html and thumbnails.
+    #[arg(long)]
+    pub no_html: bool,
+    /// Follow symbolic links inside PHOTOS_DIR (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Re-read every photo and re-fit content clusters instead of using the cache of an
+    /// earlier run in the same --out.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl OrganizeArgs {
+    pub fn params(&self) -> Result<OrganizeParams> {
+        let k = match self.k.parse::<KChoice>().map_err(anyhow::Error::msg)? {
+            KChoice::Auto { .. } => KChoice::Auto { max: self.k_max },
+            fixed => fixed,
+        };
+        let mut by: Vec<GroupKind> = self
+            .by
+            .iter()
+            .map(|b| match b {
+                ByArg::Date => GroupKind::Date,
+                ByArg::Event => GroupKind::Event,
+                ByArg::Place => GroupKind::Place,
+                ByArg::Content => GroupKind::Content,
+            })
+            .collect();
+        by.sort();
+        by.dedup();
+        let link = match self.link {
+            LinkArg::Symlink => LinkMode::Symlink,
+            LinkArg::Hardlink => LinkMode::Hardlink,
+            LinkArg::Copy => LinkMode::Copy,
+        };
+        let params = OrganizeParams::new(&self.photos, &self.out)
+            .by(by)
+            .link(link)
+            .dry_run(self.dry_run)
+            .event_gap_hours(self.event_gap)
+            .k(k)
+            .seed(self.seed)
+            .near_duplicates(self.duplicates)
+            .duplicate_threshold(self.duplicate_threshold)
+            .html(!self.no_html)
+            .follow_symlinks(self.follow_symlinks)
+            .use_cache(!self.no_cache);
+        params.validate().context("cannot organize")?;
+        Ok(params)
+    }
+}
+
+pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
+    let params = args.params()?;
+    // One bar per stage (scan, link), created when the stage reports its first progress.
+    let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
+    let on_progress = |p: Progress| {
+        let Ok(mut slot) = bar.lock() else { return };
+        if slot.as_ref().is_none_or(|(stage, _)| *stage != p.stage) {
+            if let Some((_, old)) = slot.take() {
+                old.finish_and_clear();
+            }
+            let unit = if p.stage == "scan" { "files" } else { "links" };
+            let b = progress_bar(p.total as u64, unit);
+            b.set_message(if p.stage == "scan" {
+                "reading photos"
+            } else {
+                "linking"
+            });
+            *slot = Some((p.stage, b));
+        }
+        if let Some((_, b)) = slot.as_ref() {
+            b.set_position(p.done as u64);
+        }
+    };
+    let result = organize(&params, &on_progress, &cancel);
+    if let Ok(mut slot) = bar.lock() {
+        if let Some((_, b)) = slot.take() {
+            b.finish_and_clear();
+        }
+    }
+    let report = result.with_context(|| format!("organizing {}", args.photos.display()))?;
+    print_report(&report, args.dry_run);
+    Ok(())
+}
+
+fn print_report(r: &OrganizeReport, dry_run: bool) {
+    if dry_run {
+        println!(
+            "plan (dry run, nothing written): {} links",
+            r.plan.links.len()
+        );
+        for link in &r.plan.links {
+            let photo = &r.photos[link.photo];
+            let reason = r.assignments[link.photo]
+                .iter()
+                .find(|a| a.kind == link.kind)
+                .map_or("", |a| a.reason.as_str());
+            println!(
+                "{} -> {}  [{}]",
+                photo.rel_path,
+                link.target.display(),
+                reason
+            );
+        }
+    }
+    println!(
+        "photos: {} ({} from the cache), other files: {}, skipped: {}",
+        r.photos.len(),
+        r.from_cache,
+        r.other_files,
+        r.skipped.len()
+    );
+    for s in &r.skipped {
+        println!("skipped {}: {}", s.rel_path, s.reason);
+    }
+    if let Some(c) = &r.content {
+        let sil = c
+            .silhouette
+            .map_or(String::new(), |s| format!(", silhouette {s:.3}"));
+        let reused = if c.reused_previous_model {
+            ", clusters of the previous run"
+        } else {
+            ""
+        };
+        println!("content: k = {}{sil}{reused}", c.k);
+        for cl in &c.clusters {
+            println!("  {}", cl.name);
+        }
+    }
+    if let Some(a) = &r.apply {
+        println!(
+            "links: {} created, {} already present, {} placed under a new name (target taken), {} failed",
+            a.created, a.already_present, a.renamed, a.failed
+        );
+        for (o, link) in a.outcomes.iter().zip(&r.plan.links) {
+            if let LinkOutcome::Failed { reason } = o {
+                println!("failed {}: {reason}", link.target.display());
+            }
+        }
+    }
+    if let Some(m) = &r.manifest {
+        println!("manifest: {}", m.display());
+    }
+    if let Some(h) = &r.index_html {
+        println!("index: {}", h.display());
+    }
+}

@@ -1,0 +1,204 @@
+//! `deepclust organize` end to end: the shared camera files, dry runs, every link mode.
+
+use crate::{deepclust, shared, stderr, stdout};
+use std::fs;
+use std::path::Path;
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// (relative path, bytes, modification time) of every file under `root`.
+fn snapshot(root: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                let mtime = e.metadata().unwrap().modified().unwrap();
+                out.push((rel, fs::read(e.path()).unwrap(), mtime));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn organize_shared_photos_by_date_event_and_place() {
+    let Some(photos) = shared("data/photos") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("organized");
+    let out = deepclust(&[
+        "organize",
+        photos.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "date,event,place",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("photos: 8 (0 from the cache), other files: 0, skipped: 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("skipped corrupt/infinite_loop_exif.jpg: malformed EXIF"),
+        "{text}"
+    );
+    let beijing = fs::canonicalize(photos.join("exif/beijing-2003-nikon.jpg")).unwrap();
+    for link in [
+        "by-date/2003/2003-11-23/beijing-2003-nikon.jpg",
+        "by-event/2003/2003-11-23 Beijing/beijing-2003-nikon.jpg",
+        "by-place/China/Beijing/Beijing/beijing-2003-nikon.jpg",
+    ] {
+        let p = out_dir.join(link);
+        assert!(
+            fs::symlink_metadata(&p).unwrap().file_type().is_symlink(),
+            "{link}"
+        );
+        assert_eq!(fs::canonicalize(&p).unwrap(), beijing, "{link}");
+    }
+    assert!(out_dir.join("by-place/unknown-place/Bush-dog.jpg").exists());
+    assert!(out_dir.join("index.html").exists());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["photos"].as_array().unwrap().len(), 8);
+
+    // A second run finds everything in place.
+    let again = deepclust(&[
+        "organize",
+        photos.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "date,event,place",
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("links: 0 created, 24 already present"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let Some(photos) = shared("data/photos/exif") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("organized");
+    let out = deepclust(&[
+        "organize",
+        photos.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "place",
+        "--dry-run",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("plan (dry run, nothing written): 8 links"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "beijing-2003-nikon.jpg -> by-place/China/Beijing/Beijing/beijing-2003-nikon.jpg"
+        ),
+        "{text}"
+    );
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn every_link_mode_leaves_originals_untouched() {
+    let Some(photos) = shared("data/photos/exif") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    copy_tree(&photos, &lib);
+    // A name collision: the same file name in two folders, same day.
+    copy_tree(&photos, &lib.join("again"));
+    let before = snapshot(&lib);
+    for mode in ["symlink", "hardlink", "copy"] {
+        let out_dir = dir.path().join(format!("out-{mode}"));
+        for _ in 0..2 {
+            let out = deepclust(&[
+                "organize",
+                lib.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--by",
+                "date,place,content",
+                "--k",
+                "2",
+                "--link",
+                mode,
+                "--duplicates",
+            ]);
+            assert!(out.status.success(), "{mode}: {}", stderr(&out));
+            assert!(
+                stdout(&out).contains("0 failed"),
+                "{mode}: {}",
+                stdout(&out)
+            );
+        }
+        assert_eq!(snapshot(&lib), before, "{mode} changed an original");
+        // Both copies of a file appear on its day, one under a suffixed name.
+        let day = out_dir.join("by-date/2003/2003-11-23");
+        assert_eq!(fs::read_dir(&day).unwrap().count(), 2, "{mode}");
+    }
+}
+
+#[test]
+fn refuses_an_output_folder_it_did_not_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    fs::create_dir_all(&lib).unwrap();
+    let foreign = dir.path().join("documents");
+    fs::create_dir_all(&foreign).unwrap();
+    fs::write(foreign.join("thesis.txt"), b"precious").unwrap();
+    let out = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        foreign.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not made by the organizer"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(foreign.join("thesis.txt")).unwrap(), b"precious");
+    let bad_k = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "--k",
+        "zero",
+    ]);
+    assert!(!bad_k.status.success());
+    assert!(stderr(&bad_k).contains("--k must be"), "{}", stderr(&bad_k));
+}
