@@ -69,7 +69,7 @@ pub struct Line {
 }
 
 /// Chart size in pixels (the page scales it to the column width).
-pub const CHART_SIZE: (u32, u32) = (640, 340);
+pub const CHART_SIZE: (u32, u32) = (560, 320);
 
 fn chart_error(name: &str) -> impl Fn(String) -> ReportError + '_ {
     move |message| ReportError::Chart {
@@ -138,7 +138,8 @@ pub fn line_chart(
             // plotters' SVG back end writes font sizes divided by 1.24: 16 -> 13 px.
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 17))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(240, 240, 240))
+            .max_light_lines(2)
             .y_label_formatter(&|v| format_tick(*v))
             .x_label_formatter(&|v| format_tick(*v))
             .draw()

@@ -2,7 +2,7 @@
 //! files on disk, and laying them out as montages and as a thumbnail map.
 
 use crate::error::{ReportError, Result};
-use image::{imageops, Rgb, RgbImage};
+use image::{imageops, GrayImage, Luma, Rgb, RgbImage};
 use ndarray::ArrayView2;
 use std::path::{Path, PathBuf};
 
@@ -288,13 +288,22 @@ pub(crate) fn bounds(points: &[(f32, f32)]) -> (f32, f32, f32, f32) {
 }
 
 /// Writes a PNG, naming the file in any error.
+/// Writes a PNG, naming the file in any error. A picture whose pixels are all grey is
+/// written as 8-bit grayscale: a third of the size for MNIST-like montages.
 pub(crate) fn save_png(image: &RgbImage, path: &Path) -> Result<()> {
-    image
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|source| ReportError::Encode {
-            path: path.to_path_buf(),
-            source,
-        })
+    let grey = image.pixels().all(|p| p[0] == p[1] && p[1] == p[2]);
+    let saved = if grey {
+        let luma = GrayImage::from_fn(image.width(), image.height(), |x, y| {
+            Luma([image.get_pixel(x, y)[0]])
+        });
+        luma.save_with_format(path, image::ImageFormat::Png)
+    } else {
+        image.save_with_format(path, image::ImageFormat::Png)
+    };
+    saved.map_err(|source| ReportError::Encode {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

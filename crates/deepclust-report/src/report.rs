@@ -382,9 +382,13 @@ impl<'a> ReportBuilder<'a> {
             _ => None,
         };
         let confusion = contingency.as_ref().map(ConfusionTable::new);
-        let clusters = self.cluster_sections(&mut out, confusion.as_ref())?;
+        let cluster_colours = self
+            .labels
+            .map(|labels| cluster_colour_indices(labels, contingency.as_ref()));
+        let clusters =
+            self.cluster_sections(&mut out, confusion.as_ref(), cluster_colours.as_ref())?;
         let curves = self.curves(&mut out)?;
-        let map = self.map(&mut out, n)?;
+        let map = self.map(&mut out, n, cluster_colours.as_ref())?;
 
         let mut facts = vec![Fact::new("items", n.to_string())];
         if let Some(labels) = self.labels {
@@ -471,6 +475,7 @@ impl<'a> ReportBuilder<'a> {
         &self,
         out: &mut Output,
         confusion: Option<&ConfusionTable>,
+        colour_of: Option<&BTreeMap<usize, usize>>,
     ) -> Result<Vec<ClusterSection>> {
         let Some(labels) = self.labels else {
             return Ok(Vec::new());
@@ -483,7 +488,10 @@ impl<'a> ReportBuilder<'a> {
         let opts = &self.options;
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         let mut sections = Vec::with_capacity(members.len());
-        for (colour_index, (&label, items)) in members.iter_mut().enumerate() {
+        for (rank, (&label, items)) in members.iter_mut().enumerate() {
+            let colour_index = colour_of
+                .and_then(|c| c.get(&label).copied())
+                .unwrap_or(rank);
             let (top, least): (Vec<usize>, Vec<usize>) = match &self.confidence {
                 Some((conf, _)) => {
                     let key = |i: usize| {
@@ -634,7 +642,12 @@ impl<'a> ReportBuilder<'a> {
         Ok(pictures)
     }
 
-    fn map(&self, out: &mut Output, n: usize) -> Result<Option<MapSection>> {
+    fn map(
+        &self,
+        out: &mut Output,
+        n: usize,
+        cluster_colour_of: Option<&BTreeMap<usize, usize>>,
+    ) -> Result<Option<MapSection>> {
         let (source, method): (Option<ArrayView2<f32>>, String) = match &self.embedding {
             Some(Embedding::Map { points, method }) => (Some(points.view()), method.clone()),
             Some(Embedding::Features { rows, name }) => {
@@ -670,7 +683,8 @@ impl<'a> ReportBuilder<'a> {
             }
         };
         let points: Vec<(f32, f32)> = coords.outer_iter().map(|r| (r[0], r[1])).collect();
-        let size = 620;
+        // Two maps side by side in the page's 1240 px column.
+        let size = 560;
         let mut section = MapSection {
             method,
             points: points.len(),
@@ -681,7 +695,10 @@ impl<'a> ReportBuilder<'a> {
             truth_legend: Vec::new(),
             thumbnails: None,
         };
-        let cluster_colours = self.labels.map(|labels| colour_by(labels, &sample));
+        let cluster_colours = self
+            .labels
+            .zip(cluster_colour_of)
+            .map(|(labels, colour_of)| colour_by(labels, &sample, colour_of));
         if let Some((colours, legend)) = &cluster_colours {
             section.by_cluster = out.svg("map-clusters.svg", size, || {
                 charts::scatter("map by cluster", &points, colours, size)
@@ -689,7 +706,7 @@ impl<'a> ReportBuilder<'a> {
             section.cluster_legend = legend.clone();
         }
         if let Some(truth) = self.truth {
-            let (colours, legend) = colour_by(truth, &sample);
+            let (colours, legend) = colour_by(truth, &sample, &rank_colours(truth));
             section.by_truth = out.svg("map-truth.svg", size, || {
                 charts::scatter("map by true class", &points, &colours, size)
             })?;
@@ -721,20 +738,48 @@ impl<'a> ReportBuilder<'a> {
     }
 }
 
-/// Colour of each sampled item by its label's rank among all labels, and the legend.
-fn colour_by(labels: &[usize], sample: &[usize]) -> (Vec<[u8; 3]>, Vec<LegendItem>) {
-    let classes = distinct(labels);
-    let rank: BTreeMap<usize, usize> = classes.iter().enumerate().map(|(r, &c)| (c, r)).collect();
-    let colours = sample
-        .iter()
-        .map(|&i| category_colour(rank.get(&labels[i]).copied().unwrap_or(0)))
-        .collect();
-    let legend = classes
-        .iter()
+/// Colour index of each label: its rank among the distinct labels.
+fn rank_colours(labels: &[usize]) -> BTreeMap<usize, usize> {
+    distinct(labels)
+        .into_iter()
         .enumerate()
-        .map(|(r, &c)| LegendItem {
-            label: c.to_string(),
-            colour: css_colour(category_colour(r)),
+        .map(|(rank, label)| (label, rank))
+        .collect()
+}
+
+/// Colour index of each cluster label. With true classes, a cluster matched to a class
+/// takes that class's colour, so the map by cluster and the map by class read alike;
+/// unmatched clusters take the colours after the classes'. Without, clusters by rank.
+fn cluster_colour_indices(labels: &[usize], table: Option<&Contingency>) -> BTreeMap<usize, usize> {
+    let Some(table) = table else {
+        return rank_colours(labels);
+    };
+    let class_of: BTreeMap<usize, usize> = table.matching().into_iter().collect();
+    let mut next = table.classes().len();
+    let mut colours = BTreeMap::new();
+    for (j, &label) in table.clusters().iter().enumerate() {
+        let index = class_of.get(&j).copied().unwrap_or_else(|| {
+            next += 1;
+            next - 1
+        });
+        colours.insert(label, index);
+    }
+    colours
+}
+
+/// Colour of each sampled item from its label's colour index, and the legend.
+fn colour_by(
+    labels: &[usize],
+    sample: &[usize],
+    colour_of: &BTreeMap<usize, usize>,
+) -> (Vec<[u8; 3]>, Vec<LegendItem>) {
+    let colour = |label: usize| category_colour(colour_of.get(&label).copied().unwrap_or(0));
+    let colours = sample.iter().map(|&i| colour(labels[i])).collect();
+    let legend = colour_of
+        .keys()
+        .map(|&label| LegendItem {
+            label: label.to_string(),
+            colour: css_colour(colour(label)),
         })
         .collect();
     (colours, legend)

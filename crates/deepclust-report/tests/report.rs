@@ -164,6 +164,10 @@ fn every_picture_and_link_of_the_page_resolves_inside_the_folder() {
     assert_eq!((least.width(), least.height()), (8 * 29 + 1, 29 + 1));
     // The page shows them at 2x for 28 px digits.
     assert!(html.contains("src=\"cluster-1-top.png\" width=\"466\" height=\"234\""));
+    // Cluster 1 holds class 0 (t * 3 + 1 = 1), so it wears class 0's colour in the cards
+    // and on both maps; cluster 0 holds class 3.
+    assert!(html.contains("id=\"cluster-1\" style=\"border-left-color: #1f77b4\""));
+    assert!(html.contains("id=\"cluster-0\" style=\"border-left-color: #d62728\""));
     // Confusion table and purity of this near-perfect clustering: 6/7 of each class matched.
     assert!(html.contains("id=\"confusion\""));
     assert!(html.contains("ACC 0.857"), "ACC of the fake clustering");
