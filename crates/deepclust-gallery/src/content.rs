@@ -274,69 +274,84 @@ pub fn cluster_name(
     }
 }
 
-/// Groups near-duplicates: photos whose dHashes differ in at most `threshold` bits, joined
-/// transitively. Returns one group id per photo (`None` for photos without a near twin).
+/// Groups near-duplicates and bursts by leader clustering: photos are visited in the given
+/// order (the caller passes time order, so a burst's first shot leads it); each joins the first
+/// group whose leader's dHash differs in at most `threshold` bits and for which `confirm`
+/// agrees, else it leads a new group. Unlike transitive linking this cannot chain a slow pan
+/// into one huge group. Returns one group id per photo (`None` for photos without a twin).
 ///
-/// Candidate pairs come from exact matches on one of `threshold + 1` disjoint bit bands
+/// Candidate leaders come from exact matches on one of `threshold + 1` disjoint bit bands
 /// (pigeonhole: two hashes within `threshold` bits agree on at least one band), so a library of
 /// unrelated photos costs near-linear time instead of all n^2/2 comparisons.
-pub fn near_duplicate_groups(hashes: &[u64], threshold: u32) -> Vec<Option<usize>> {
+pub fn near_duplicate_groups(
+    hashes: &[u64],
+    order: &[usize],
+    threshold: u32,
+    confirm: &dyn Fn(usize, usize) -> bool,
+) -> Vec<Option<usize>> {
     let n = hashes.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
     let bands = (threshold + 1).min(64) as usize;
-    let band_bits: Vec<(u32, u32)> = (0..bands)
+    let band_bits: Vec<(u32, u64)> = (0..bands)
         .map(|b| {
             let start = (b * 64 / bands) as u32;
-            let end = ((b + 1) * 64 / bands) as u32;
-            (start, end - start)
+            let width = ((b + 1) * 64 / bands) as u32 - start;
+            let mask = if width >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << width) - 1
+            };
+            (start, mask)
         })
         .collect();
-    for &(start, width) in &band_bits {
-        let mask = if width >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << width) - 1
-        };
-        let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (i, h) in hashes.iter().enumerate() {
-            buckets.entry((h >> start) & mask).or_default().push(i);
+    let mut buckets: Vec<HashMap<u64, Vec<usize>>> = vec![HashMap::new(); bands];
+    let mut leader_of: Vec<Option<usize>> = vec![None; n];
+    let mut rank: Vec<usize> = vec![usize::MAX; n];
+    let mut leaders = 0;
+    for &i in order {
+        let h = hashes[i];
+        // Earliest-created qualifying leader wins, whatever band found it first.
+        let mut candidates: Vec<usize> = Vec::new();
+        for (b, &(start, mask)) in band_bits.iter().enumerate() {
+            if let Some(leaders) = buckets[b].get(&((h >> start) & mask)) {
+                candidates.extend(
+                    leaders
+                        .iter()
+                        .copied()
+                        .filter(|&l| (hashes[l] ^ h).count_ones() <= threshold),
+                );
+            }
         }
-        for members in buckets.values() {
-            for (a_pos, &a) in members.iter().enumerate() {
-                for &b in &members[a_pos + 1..] {
-                    if (hashes[a] ^ hashes[b]).count_ones() <= threshold {
-                        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-                        if ra != rb {
-                            parent[ra.max(rb)] = ra.min(rb);
-                        }
-                    }
+        candidates.sort_unstable_by_key(|&l| rank[l]);
+        candidates.dedup();
+        let found = candidates.into_iter().find(|&l| confirm(l, i));
+        match found {
+            Some(l) => leader_of[i] = Some(l),
+            None => {
+                leader_of[i] = Some(i);
+                rank[i] = leaders;
+                leaders += 1;
+                for (b, &(start, mask)) in band_bits.iter().enumerate() {
+                    buckets[b].entry((h >> start) & mask).or_default().push(i);
                 }
             }
         }
     }
-    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
     let mut sizes: HashMap<usize, usize> = HashMap::new();
-    for &r in &roots {
-        *sizes.entry(r).or_default() += 1;
+    for l in leader_of.iter().flatten() {
+        *sizes.entry(*l).or_default() += 1;
     }
-    // Number groups in order of their first member, so ids are stable for a fixed input.
+    // Number groups in visiting order, so ids are stable for a fixed input.
     let mut ids: HashMap<usize, usize> = HashMap::new();
-    roots
-        .iter()
-        .map(|r| {
-            (sizes[r] > 1).then(|| {
+    let mut out = vec![None; n];
+    for &i in order {
+        if let Some(l) = leader_of[i] {
+            if sizes[&l] > 1 {
                 let next = ids.len();
-                *ids.entry(*r).or_insert(next)
-            })
-        })
-        .collect()
+                out[i] = Some(*ids.entry(l).or_insert(next));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -356,13 +371,22 @@ mod tests {
     }
 
     #[test]
-    fn near_duplicates_transitive_and_banded() {
+    fn near_duplicates_follow_leaders_not_chains() {
         let a = 0xFFFF_0000_FFFF_0000u64;
-        let hashes = [a, a ^ 0b11, a ^ 0b1111, !a, 0x1234_5678_9ABC_DEF0];
-        let g = near_duplicate_groups(&hashes, 2);
-        // 0-1 differ by 2 bits, 1-2 by 2 bits (0-2 by 4): one group through 1.
-        assert_eq!(g, vec![Some(0), Some(0), Some(0), None, None]);
-        assert_eq!(near_duplicate_groups(&hashes, 0), vec![None; 5]);
+        let hashes = [a, a ^ 0b11, a ^ 0b1111, !a, 0x1234_5678_9ABC_DEF0, !a ^ 1];
+        let order: Vec<usize> = (0..hashes.len()).collect();
+        let g = near_duplicate_groups(&hashes, &order, 2, &|_, _| true);
+        // 1 is 2 bits from leader 0; 2 is 4 bits from 0 (only 2 from 1): it does not chain in.
+        assert_eq!(g, vec![Some(0), Some(0), None, Some(1), None, Some(1)]);
+        assert_eq!(
+            near_duplicate_groups(&hashes, &order, 0, &|_, _| true),
+            vec![None; 6]
+        );
+        // A veto from the second check keeps them apart.
+        assert_eq!(
+            near_duplicate_groups(&hashes, &order, 2, &|_, _| false),
+            vec![None; 6]
+        );
     }
 
     #[test]
@@ -379,13 +403,32 @@ mod tests {
             }
             hashes.push(v);
         }
+        let order: Vec<usize> = (0..hashes.len()).collect();
         for t in [0, 3, 6] {
-            let g = near_duplicate_groups(&hashes, t);
+            let g = near_duplicate_groups(&hashes, &order, t, &|_, _| true);
+            // Brute-force leader clustering gives the same partition.
+            let mut leaders: Vec<usize> = Vec::new();
+            let mut lead = vec![0; hashes.len()];
+            for &i in &order {
+                match leaders
+                    .iter()
+                    .find(|&&l| (hashes[l] ^ hashes[i]).count_ones() <= t)
+                {
+                    Some(&l) => lead[i] = l,
+                    None => {
+                        leaders.push(i);
+                        lead[i] = i;
+                    }
+                }
+            }
             for i in 0..hashes.len() {
                 for j in 0..hashes.len() {
-                    if i != j && (hashes[i] ^ hashes[j]).count_ones() <= t {
-                        assert!(g[i].is_some() && g[i] == g[j], "t={t} {i} {j}");
-                    }
+                    let same_brute = lead[i] == lead[j] && i != j;
+                    assert_eq!(
+                        same_brute,
+                        i != j && g[i].is_some() && g[i] == g[j],
+                        "t={t} {i} {j}"
+                    );
                 }
             }
         }

@@ -14,6 +14,7 @@ use crate::manifest::{write_json_atomic, Manifest};
 use crate::places::{Geocoder, Place};
 use crate::plan::{build_plan, Assignment, GroupKind, Plan};
 use crate::scan::{scan, PhotoRecord, Progress, ScanParams, SkippedFile, OUTPUT_MARKER};
+use crate::thumbs::GRAY_GRID;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -26,6 +27,9 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const INDEX_FILE: &str = "index.html";
 pub const THUMBS_DIR: &str = "thumbs";
 const CACHE_VERSION: u32 = 1;
+
+/// Second test for near-duplicates after the dHash (see `organize`).
+pub const DUPLICATE_MIN_CORRELATION: f32 = 0.9;
 
 /// Group name for photos without GPS.
 pub const UNKNOWN_PLACE: &str = "unknown-place";
@@ -491,7 +495,24 @@ pub fn organize(
                 .iter()
                 .map(|p| p.content.as_ref().map_or(0, |c| c.dhash))
                 .collect();
-            let groups = near_duplicate_groups(&hashes, params.duplicate_threshold);
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (photos[i].taken.timeline_seconds(), i));
+            // dHash alone matches any two dark, centred subjects; the shapes must also agree:
+            // Pearson correlation of the standardised 16x16 grayscale grids.
+            let grid = (GRAY_GRID * GRAY_GRID) as usize;
+            let confirm = |a: usize, b: usize| -> bool {
+                let (Some(x), Some(y)) = (&photos[a].content, &photos[b].content) else {
+                    return false;
+                };
+                let (x, y) = (
+                    &x.embedding[..grid.min(x.embedding.len())],
+                    &y.embedding[..grid.min(y.embedding.len())],
+                );
+                let corr = x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>() / grid as f32;
+                corr >= DUPLICATE_MIN_CORRELATION
+            };
+            let groups =
+                near_duplicate_groups(&hashes, &order, params.duplicate_threshold, &confirm);
             for (i, g) in groups.iter().enumerate() {
                 if let Some(g) = g {
                     assignments[i].push(Assignment {

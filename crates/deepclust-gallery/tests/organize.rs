@@ -527,3 +527,65 @@ fn shared_photos_day_place_and_event_of_each_gps_photo() {
     );
     assert_eq!(r.photos.len(), 8);
 }
+
+#[test]
+fn near_duplicates_pair_each_camera_photo_with_its_resized_copy() {
+    let Some(photos) = shared_photos() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    fs::create_dir_all(lib.join("copies")).unwrap();
+    let mut names = Vec::new();
+    for e in fs::read_dir(photos.join("exif")).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        fs::copy(&path, lib.join(&name)).unwrap();
+        // The copy a messenger app would make: half size, recompressed, EXIF dropped.
+        // Upright pixels, as apps write them.
+        let mut decoder = image::ImageReader::open(&path)
+            .unwrap()
+            .into_decoder()
+            .unwrap();
+        let orientation = image::ImageDecoder::orientation(&mut decoder).unwrap();
+        let mut img = image::DynamicImage::from_decoder(decoder).unwrap();
+        img.apply_orientation(orientation);
+        let img = img.to_rgb8();
+        let small = image::imageops::resize(
+            &img,
+            img.width() / 2,
+            img.height() / 2,
+            image::imageops::FilterType::Triangle,
+        );
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 70)
+            .encode_image(&small)
+            .unwrap();
+        fs::write(lib.join("copies").join(&name), bytes).unwrap();
+        names.push(name);
+    }
+    let r = run(&OrganizeParams::new(&lib, dir.path().join("out"))
+        .by(vec![GroupKind::Date])
+        .near_duplicates(true)
+        .dry_run(true));
+    let group_of = |rel: &str| -> Option<String> {
+        let i = r.photos.iter().position(|p| p.rel_path == rel).unwrap();
+        r.assignments[i]
+            .iter()
+            .find(|a| a.kind == GroupKind::NearDuplicates)
+            .map(|a| a.group.clone())
+    };
+    let mut groups = std::collections::HashSet::new();
+    for name in &names {
+        let (a, b) = (group_of(name), group_of(&format!("copies/{name}")));
+        // The iPhone portraits are stored rotated (orientation 6) and their copies are upright
+        // pixels without EXIF: thumbnails are upright in both, so they still match.
+        assert!(a.is_some() && a == b, "{name}: {a:?} vs {b:?}");
+        groups.insert(a.unwrap());
+    }
+    assert_eq!(
+        groups.len(),
+        names.len(),
+        "unrelated photos were grouped together"
+    );
+}
