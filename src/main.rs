@@ -25,8 +25,25 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// K-Means on raw features (pixels): k-means++ restarts, prints NMI/ACC/ARI when labels exist.
     Kmeans(commands::kmeans::KmeansArgs),
+    /// Train an autoencoder (default 784-500-500-2000-10) and save it for dec/idec.
+    TrainAe(commands::deep::TrainAeArgs),
+    /// DEC: fine-tune an autoencoder's encoder with a Student's t clustering layer.
+    Dec(commands::deep::DecCommandArgs),
+    /// IDEC: DEC that keeps the reconstruction loss (MSE + gamma x KL).
+    Idec(IdecArgs),
+    /// The MNIST walkthrough: K-Means raw, AE + K-Means, DEC, on the 70/30 split and on all 70,000.
+    Mnist(commands::mnist::MnistArgs),
     /// Download MNIST or Fashion-MNIST (checksums verified, cached) for use with --data.
     Download(commands::download::DownloadArgs),
+}
+
+#[derive(clap::Args)]
+struct IdecArgs {
+    #[command(flatten)]
+    inner: commands::deep::DecCommandArgs,
+    /// Weight of the clustering loss: total = MSE + gamma x KL.
+    #[arg(long, default_value_t = 0.1)]
+    gamma: f32,
 }
 
 fn main() -> ExitCode {
@@ -35,6 +52,12 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Demo(args) => commands::demo::run(args, cancel),
         Command::Kmeans(args) => commands::kmeans::run(args, cancel),
+        Command::TrainAe(args) => commands::deep::run_train_ae(args, &cancel),
+        Command::Dec(args) => commands::deep::run_dec_command(args, None, &cancel),
+        Command::Idec(args) => {
+            commands::deep::run_dec_command(&args.inner, Some(args.gamma), &cancel)
+        }
+        Command::Mnist(args) => commands::mnist::run(args, &cancel),
         Command::Download(args) => commands::download::run(args, cancel),
     };
     match result {

@@ -228,7 +228,7 @@ fn fit(
     Ok((model, start.elapsed().as_secs_f64()))
 }
 
-fn write_assignments(path: &Path, rows: &[(&str, usize)]) -> Result<()> {
+pub fn write_assignments(path: &Path, rows: &[(&str, usize)]) -> Result<()> {
     let write = || -> std::io::Result<()> {
         let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
         writeln!(out, "id,cluster")?;

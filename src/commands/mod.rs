@@ -1,3 +1,5 @@
+pub mod deep;
 pub mod demo;
 pub mod download;
 pub mod kmeans;
+pub mod mnist;

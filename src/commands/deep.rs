@@ -1,0 +1,389 @@
+//! `deepclust train-ae`, `deepclust dec`, `deepclust idec`: the deep clustering stages on any
+//! dataset the loaders read. Each stage saves its model as a folder (config.json with a format
+//! version + weights.safetensors + logs) so it can be resumed or reused.
+
+use crate::cli::{describe, print_scores, progress_bar, DataArgs};
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use deepclust::data::Dataset;
+use deepclust::metrics::Scores;
+use deepclust::nn::{
+    Autoencoder, AutoencoderConfig, DecConfig, DecModel, DecOutcome, EpochReport, Optimizer,
+};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
+pub enum OptimizerArg {
+    /// Adam (beta 0.9, 0.999)
+    Adam,
+    /// SGD with momentum (see --momentum)
+    Sgd,
+}
+
+/// Autoencoder architecture and training.
+#[derive(Args, Debug, Clone)]
+pub struct AeArgs {
+    /// Widths after the input, the last is the code: the DEC architecture is 500,500,2000,10.
+    #[arg(long, value_delimiter = ',', default_value = "500,500,2000,10")]
+    pub dims: Vec<usize>,
+    /// Training epochs (the DEC reference code pretrains for 200-300).
+    #[arg(long, default_value_t = 50)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    #[arg(long, value_enum, default_value = "adam")]
+    pub optimizer: OptimizerArg,
+    /// Learning rate (Adam 1e-3; the DEC paper's SGD used 1.0 with momentum 0.9).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    /// Momentum of SGD.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f32,
+    /// Seed of the initial weights and the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl AeArgs {
+    pub fn config(&self, input_dim: usize) -> AutoencoderConfig {
+        let mut dims = vec![input_dim];
+        dims.extend(&self.dims);
+        let optimizer = match self.optimizer {
+            OptimizerArg::Adam => Optimizer::adam(),
+            OptimizerArg::Sgd => Optimizer::sgd(self.momentum),
+        };
+        AutoencoderConfig::default()
+            .dims(dims)
+            .epochs(self.epochs)
+            .batch_size(self.batch_size)
+            .optimizer(optimizer, self.lr)
+            .seed(self.seed)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainAeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub ae: AeArgs,
+    /// Folder to save the model in (config.json, weights.safetensors, loss.csv).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Continue training the model saved in --out for --epochs more epochs.
+    #[arg(long)]
+    pub resume: bool,
+    /// Hold out the last FRACTION of the rows for the validation loss (e.g. 0.3).
+    #[arg(long, value_name = "FRACTION")]
+    pub val_fraction: Option<f64>,
+}
+
+/// Trains (or continues) an autoencoder with a progress bar; saves it on success and on
+/// Ctrl-C so the run can be resumed with `--resume`.
+pub fn train_ae_with_progress(
+    model: &mut Autoencoder,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    out: Option<&Path>,
+    cancel: &AtomicBool,
+) -> Result<f64> {
+    let epochs = model.config().epochs as u64;
+    let bar = progress_bar(epochs, "epochs");
+    bar.set_message("autoencoder");
+    let start = Instant::now();
+    let outcome = model
+        .train(
+            train.features.view(),
+            val.map(|v| v.features.view()),
+            &mut |r: EpochReport| {
+                bar.inc(1);
+                let val = r
+                    .val_loss
+                    .map_or(String::new(), |v| format!(", val {v:.5}"));
+                bar.set_message(format!(
+                    "loss {:.5}{val}, {:.0} samples/s",
+                    r.train_loss, r.samples_per_second
+                ));
+                bar.println(format!(
+                    "epoch {:>4}: train loss {:.6}{val} ({:.1} s, {:.0} samples/s)",
+                    r.epoch, r.train_loss, r.seconds, r.samples_per_second
+                ));
+            },
+            cancel,
+        )
+        .context("autoencoder training failed")?;
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(dir) = out {
+        save_ae(model, dir)?;
+        println!(
+            "autoencoder saved in {} ({} epochs in total)",
+            dir.display(),
+            model.epochs_done()
+        );
+    }
+    if outcome.cancelled {
+        bail!(
+            "interrupted after {} epochs{}",
+            outcome.epochs_completed,
+            out.map_or(String::new(), |d| format!(
+                "; resume with --resume --out {}",
+                d.display()
+            ))
+        );
+    }
+    Ok(seconds)
+}
+
+fn save_ae(model: &Autoencoder, dir: &Path) -> Result<()> {
+    model
+        .save(dir)
+        .with_context(|| format!("cannot save the autoencoder in {}", dir.display()))?;
+    let log = dir.join("loss.csv");
+    std::fs::write(&log, model.loss_csv())
+        .with_context(|| format!("cannot write {}", log.display()))
+}
+
+fn split_validation(ds: Dataset, fraction: Option<f64>) -> Result<(Dataset, Option<Dataset>)> {
+    Ok(match fraction {
+        Some(f) => {
+            let (a, b) = deepclust::data::split_fraction(&ds, 1.0 - f).context("--val-fraction")?;
+            (a, Some(b))
+        }
+        None => (ds, None),
+    })
+}
+
+pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
+    let ds = args.data.load()?;
+    println!("data: {}", describe(&ds));
+    let (train, val) = split_validation(ds, args.val_fraction)?;
+    let mut model = if args.resume {
+        let mut model = Autoencoder::load(&args.out)
+            .with_context(|| format!("cannot resume from {}", args.out.display()))?;
+        let mut config = model.config().clone();
+        config.epochs = args.ae.epochs;
+        model
+            .set_training(config)
+            .context("invalid training settings")?;
+        println!(
+            "resuming from {} after {} epochs",
+            args.out.display(),
+            model.epochs_done()
+        );
+        model
+    } else {
+        if args.out.join("config.json").exists() {
+            bail!(
+                "{} already holds a model; pass --resume to continue it or choose another --out",
+                args.out.display()
+            );
+        }
+        Autoencoder::new(args.ae.config(train.dim())).context("invalid autoencoder settings")?
+    };
+    println!("config: {}", serde_json::to_string(model.config())?);
+    let seconds =
+        train_ae_with_progress(&mut model, &train, val.as_ref(), Some(&args.out), cancel)?;
+    println!("trained in {seconds:.1} s");
+    Ok(())
+}
+
+/// DEC / IDEC fine-tuning settings.
+#[derive(Args, Debug, Clone)]
+pub struct DecArgs {
+    /// Number of clusters.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Steps between two recomputations of the target distribution on the whole data.
+    #[arg(long, default_value_t = 140)]
+    pub update_interval: usize,
+    /// Stop when fewer than this fraction of labels change between two updates.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Maximum number of gradient steps.
+    #[arg(long, default_value_t = 20_000)]
+    pub maxiter: usize,
+    /// Learning rate of SGD (momentum 0.9).
+    #[arg(long, default_value_t = 0.01)]
+    pub dec_lr: f32,
+    /// Degrees of freedom of the Student's t kernel.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f32,
+    /// K-Means restarts for the initial centroids.
+    #[arg(long, default_value_t = 20)]
+    pub kmeans_n_init: usize,
+}
+
+impl DecArgs {
+    pub fn config(&self, seed: u64, gamma: Option<f32>) -> DecConfig {
+        let mut c = DecConfig::dec(self.k)
+            .alpha(self.alpha)
+            .update_interval(self.update_interval)
+            .tol(self.tol)
+            .maxiter(self.maxiter)
+            .optimizer(Optimizer::sgd(0.9), self.dec_lr)
+            .kmeans_n_init(self.kmeans_n_init)
+            .seed(seed);
+        c = c.gamma(gamma);
+        c
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct DecCommandArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub dec: DecArgs,
+    /// A pretrained autoencoder (from `deepclust train-ae --out DIR`); without it one is
+    /// trained first with the autoencoder options below.
+    #[arg(long, value_name = "DIR")]
+    pub ae: Option<PathBuf>,
+    #[command(flatten)]
+    pub ae_train: AeArgs,
+    /// Folder to save the fine-tuned model in (config.json, weights.safetensors, dec_log.csv).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write one line per item: id, cluster.
+    #[arg(long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs DEC (gamma None) or IDEC with a progress bar over the gradient steps.
+pub fn fine_tune(
+    ae: Autoencoder,
+    ds: &Dataset,
+    config: DecConfig,
+    cancel: &AtomicBool,
+) -> Result<(DecModel, DecOutcome)> {
+    let name = config.method_name();
+    let bar = progress_bar(config.maxiter as u64, "steps");
+    bar.set_message(name);
+    let result = DecModel::fit(
+        ae,
+        ds.features.view(),
+        ds.labels.as_deref(),
+        config,
+        &mut |r| {
+            bar.set_position(r.iter as u64);
+            let scores = r.scores.map_or(String::new(), |s| format!(", {s}"));
+            let loss = r.loss.map_or(String::new(), |l| format!(", loss {l:.5}"));
+            bar.println(format!(
+                "{name} step {:>6}: changed {:.4}{loss}{scores}",
+                r.iter, r.delta_label
+            ));
+        },
+        cancel,
+    )
+    .with_context(|| format!("{name} failed"));
+    bar.finish_and_clear();
+    result
+}
+
+pub fn run_dec_command(
+    args: &DecCommandArgs,
+    gamma: Option<f32>,
+    cancel: &AtomicBool,
+) -> Result<()> {
+    let ds = args.data.load()?;
+    println!("data: {}", describe(&ds));
+    if args.dec.k > ds.len() {
+        bail!(
+            "--k {} is larger than the number of items ({})",
+            args.dec.k,
+            ds.len()
+        );
+    }
+    let ae = match &args.ae {
+        Some(dir) => {
+            let ae = Autoencoder::load(dir)
+                .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?;
+            if ae.config().input_dim() != ds.dim() {
+                bail!(
+                    "the autoencoder in {} expects {} features, the data has {}",
+                    dir.display(),
+                    ae.config().input_dim(),
+                    ds.dim()
+                );
+            }
+            ae
+        }
+        None => {
+            let mut ae = Autoencoder::new(args.ae_train.config(ds.dim()))
+                .context("invalid autoencoder settings")?;
+            println!("pretraining: {}", serde_json::to_string(ae.config())?);
+            let ae_dir = args.out.as_ref().map(|d| d.join("autoencoder"));
+            train_ae_with_progress(&mut ae, &ds, None, ae_dir.as_deref(), cancel)?;
+            ae
+        }
+    };
+    let config = args.dec.config(args.ae_train.seed, gamma);
+    println!("config: {}", serde_json::to_string(&config)?);
+    let (model, outcome) = fine_tune(ae, &ds, config, cancel)?;
+    println!(
+        "{}: {} steps ({:?}) in {:.1} s (K-Means init {:.1} s)",
+        model.config().method_name(),
+        outcome.iterations,
+        outcome.stop,
+        outcome.seconds,
+        outcome.kmeans_seconds
+    );
+    print_scores(
+        "AE + K-Means (the initialisation)",
+        ds.labels.as_deref(),
+        &outcome.kmeans_labels,
+    )?;
+    print_scores(
+        model.config().method_name(),
+        ds.labels.as_deref(),
+        &outcome.labels,
+    )?;
+    if let Some(dir) = &args.out {
+        model
+            .save(dir)
+            .with_context(|| format!("cannot save the model in {}", dir.display()))?;
+        let log = dir.join("dec_log.csv");
+        std::fs::write(&log, model.log_csv())
+            .with_context(|| format!("cannot write {}", log.display()))?;
+        println!("model saved in {}", dir.display());
+    }
+    if let Some(path) = &args.output {
+        crate::commands::kmeans::write_assignments(
+            path,
+            &ds.ids
+                .iter()
+                .map(String::as_str)
+                .zip(outcome.labels.iter().copied())
+                .collect::<Vec<_>>(),
+        )?;
+    }
+    Ok(())
+}
+
+/// One row of a results table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultRow {
+    pub method: String,
+    pub protocol: String,
+    pub scores: Option<Scores>,
+    pub seconds: f64,
+}
+
+pub fn print_table(rows: &[ResultRow]) {
+    println!("| method | protocol | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|---|");
+    for r in rows {
+        match r.scores {
+            Some(s) => println!(
+                "| {} | {} | {:.4} | {:.4} | {:.4} | {:.1} |",
+                r.method, r.protocol, s.nmi, s.acc, s.ari, r.seconds
+            ),
+            None => println!(
+                "| {} | {} | - | - | - | {:.1} |",
+                r.method, r.protocol, r.seconds
+            ),
+        }
+    }
+}

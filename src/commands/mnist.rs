@@ -1,0 +1,283 @@
+//! `deepclust mnist`: the tutorial's walkthrough end to end — K-Means on raw pixels, then an
+//! autoencoder + K-Means, then DEC — on the tutorial's 70/30 split (validation scores) and on
+//! all 70,000 images (the literature's protocol), printed as one table.
+
+use crate::cli::{describe, print_scores, progress_bar, DataArgs, SubsetArg};
+use crate::commands::deep::{
+    fine_tune, print_table, train_ae_with_progress, AeArgs, DecArgs, OptimizerArg, ResultRow,
+};
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use deepclust::cluster::KMeans;
+use deepclust::data::{split_fraction, Dataset};
+use deepclust::nn::Autoencoder;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Protocol {
+    /// Fit on the first 70%, score the last 30% (the tutorial)
+    Split,
+    /// Fit and score on every image (the literature)
+    Full,
+    /// Both, one after the other
+    Both,
+}
+
+#[derive(Args, Debug)]
+pub struct MnistArgs {
+    /// The MNIST IDX folder (get it with `deepclust download mnist`).
+    #[arg(long, default_value = "../shared/data/mnist")]
+    pub data: PathBuf,
+    /// Minutes on 2 cores: the first 10,000 images, 20 autoencoder epochs, DEC up to 3,000 steps.
+    #[arg(long, conflicts_with = "full")]
+    pub quick: bool,
+    /// The published schedule: all 70,000 images, 200 autoencoder epochs (an hour or more on 2 cores).
+    #[arg(long)]
+    pub full: bool,
+    #[arg(long, value_enum, default_value = "both")]
+    pub protocol: Protocol,
+    /// Autoencoder epochs (overrides the preset).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Use only the first N images (overrides the preset).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Seed of everything.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for the models and results (an autoencoder found there is reused or resumed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+struct Preset {
+    limit: Option<usize>,
+    epochs: usize,
+    maxiter: usize,
+}
+
+pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
+    let preset = if args.full {
+        Preset {
+            limit: None,
+            epochs: 200,
+            maxiter: 20_000,
+        }
+    } else if args.quick {
+        Preset {
+            limit: Some(10_000),
+            epochs: 20,
+            maxiter: 3_000,
+        }
+    } else {
+        Preset {
+            limit: None,
+            epochs: 50,
+            maxiter: 20_000,
+        }
+    };
+    let limit = args.limit.or(preset.limit);
+    let epochs = args.epochs.unwrap_or(preset.epochs);
+    if !args.data.exists() {
+        bail!(
+            "{} does not exist: download MNIST with `deepclust download mnist --dir data` and pass --data data/mnist",
+            args.data.display()
+        );
+    }
+    let data_args = DataArgs {
+        data: args.data.to_string_lossy().into_owned(),
+        format: None,
+        subset: SubsetArg::All,
+        images_dir: None,
+        side: 28,
+        rgb: false,
+        lenient: false,
+        labels_from_subfolders: false,
+    };
+    let mut ds = data_args.load()?;
+    if let Some(n) = limit {
+        if n < ds.len() {
+            let rows: Vec<usize> = (0..n).collect();
+            ds = ds.select(&rows);
+            ds.source = format!("{} (first {n})", ds.source);
+        }
+    }
+    println!("data: {}", describe(&ds));
+    let ae_args = AeArgs {
+        dims: vec![500, 500, 2000, 10],
+        epochs,
+        batch_size: 256,
+        optimizer: OptimizerArg::Adam,
+        lr: 1e-3,
+        momentum: 0.9,
+        seed: args.seed,
+    };
+    let dec_args = DecArgs {
+        k: 10,
+        update_interval: 140,
+        tol: 1e-3,
+        maxiter: preset.maxiter,
+        dec_lr: 0.01,
+        alpha: 1.0,
+        kmeans_n_init: 20,
+    };
+    println!(
+        "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; DEC alpha 1, update interval {}, tol {}, maxiter {}, SGD lr {} momentum 0.9; K-Means n_init 10 (raw) / 20 (codes)",
+        ae_args.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
+        ae_args.lr, ae_args.batch_size, args.seed, dec_args.update_interval, dec_args.tol, dec_args.maxiter, dec_args.dec_lr
+    );
+    let mut rows = Vec::new();
+    let protocols: &[Protocol] = match args.protocol {
+        Protocol::Both => &[Protocol::Split, Protocol::Full],
+        Protocol::Split => &[Protocol::Split],
+        Protocol::Full => &[Protocol::Full],
+    };
+    for &protocol in protocols {
+        let (train, eval, name) = match protocol {
+            Protocol::Split => {
+                let (a, b) = split_fraction(&ds, 0.7)?;
+                (a, Some(b), "70/30 split, validation")
+            }
+            _ => (ds.clone(), None, "all images"),
+        };
+        println!(
+            "\n== protocol: {name} ({} fitted{})",
+            train.len(),
+            eval.as_ref()
+                .map_or(String::new(), |e| format!(", {} scored", e.len()))
+        );
+        let out = args.out.as_ref().map(|d| {
+            d.join(if protocol == Protocol::Split {
+                "split"
+            } else {
+                "full"
+            })
+        });
+        rows.extend(run_protocol(
+            &train,
+            eval.as_ref(),
+            name,
+            &ae_args,
+            &dec_args,
+            args.seed,
+            out.as_deref(),
+            cancel,
+        )?);
+    }
+    println!();
+    print_table(&rows);
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("results.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("\nresults saved in {}", path.display());
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_protocol(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    protocol: &str,
+    ae_args: &AeArgs,
+    dec_args: &DecArgs,
+    seed: u64,
+    out: Option<&Path>,
+    cancel: &AtomicBool,
+) -> Result<Vec<ResultRow>> {
+    let scored = eval.unwrap_or(train);
+    let truth = scored.labels.as_deref();
+    let mut rows = Vec::new();
+    let mut row = |method: &str, scores, seconds| {
+        rows.push(ResultRow {
+            method: method.into(),
+            protocol: protocol.into(),
+            scores,
+            seconds,
+        });
+    };
+
+    // 1. K-Means on raw pixels.
+    let start = Instant::now();
+    let bar = progress_bar(10, "restarts");
+    bar.set_message("K-Means, raw pixels");
+    let kmeans = KMeans::params(10).n_init(10).seed(seed).fit_with(
+        train.features.view(),
+        &mut |p| bar.set_position(p.run as u64),
+        cancel,
+    )?;
+    bar.finish_and_clear();
+    let pred = kmeans.predict(scored.features.view())?;
+    let secs = start.elapsed().as_secs_f64();
+    row(
+        "K-Means (raw pixels)",
+        print_scores("K-Means (raw pixels)", truth, &pred)?,
+        secs,
+    );
+
+    // 2. Autoencoder (reused or resumed from `out` when present), then K-Means on the codes.
+    let ae_dir = out.map(|d| d.join("autoencoder"));
+    let mut ae = match &ae_dir {
+        Some(dir) if dir.join("config.json").exists() => {
+            let mut ae =
+                Autoencoder::load(dir).with_context(|| format!("cannot load {}", dir.display()))?;
+            let done = ae.epochs_done();
+            println!(
+                "found an autoencoder in {} after {done} epochs",
+                dir.display()
+            );
+            let mut config = ae.config().clone();
+            config.epochs = ae_args.epochs.saturating_sub(done);
+            ae.set_training(config)?;
+            ae
+        }
+        _ => Autoencoder::new(ae_args.config(train.dim()))?,
+    };
+    let mut ae_seconds = 0.0;
+    if ae.config().epochs > 0 {
+        ae_seconds = train_ae_with_progress(&mut ae, train, eval, ae_dir.as_deref(), cancel)?;
+    }
+    let start = Instant::now();
+    let codes = ae.encode(train.features.view())?;
+    let code_kmeans = KMeans::params(10).n_init(20).seed(seed).fit(codes.view())?;
+    let scored_codes = match eval {
+        Some(e) => ae.encode(e.features.view())?,
+        None => codes,
+    };
+    let pred = code_kmeans.predict(scored_codes.view())?;
+    let secs = start.elapsed().as_secs_f64() + ae_seconds;
+    println!("autoencoder training {ae_seconds:.1} s");
+    row(
+        "AE + K-Means",
+        print_scores("AE + K-Means", truth, &pred)?,
+        secs,
+    );
+
+    // 3. DEC, initialised from the same autoencoder.
+    let (model, outcome) = fine_tune(ae, train, dec_args.config(seed, None), cancel)?;
+    let pred = match eval {
+        Some(e) => model.predict(e.features.view())?,
+        None => outcome.labels.clone(),
+    };
+    println!(
+        "DEC: {} steps ({:?}), {:.1} s",
+        outcome.iterations, outcome.stop, outcome.seconds
+    );
+    row(
+        "DEC",
+        print_scores("DEC", truth, &pred)?,
+        outcome.seconds + ae_seconds,
+    );
+    if let Some(dir) = out {
+        let dec_dir = dir.join("dec");
+        model
+            .save(&dec_dir)
+            .with_context(|| format!("cannot save {}", dec_dir.display()))?;
+        std::fs::write(dec_dir.join("dec_log.csv"), model.log_csv())?;
+    }
+    Ok(rows)
+}
