@@ -81,7 +81,7 @@ pub fn generate(
     let (rows, cols) = (images.rows as u32, images.cols as u32);
     let mut rng = ChaCha8Rng::seed_from_u64(2024);
     let mut truth = HashMap::new();
-    for i in 0..n {
+    for (i, &label) in labels.iter().enumerate().take(n) {
         let px = &images.pixels[i * images.rows * images.cols..(i + 1) * images.rows * images.cols];
         let gray = GrayImage::from_raw(cols, rows, px.to_vec()).ok_or("bad IDX image size")?;
         let big = imageops::resize(&gray, side, side, imageops::FilterType::Triangle);
@@ -124,7 +124,7 @@ pub fn generate(
         let path = library.join(&rel);
         fs::create_dir_all(path.parent().ok_or("no parent")?).map_err(|e| e.to_string())?;
         fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        truth.insert(rel, usize::from(labels[i]));
+        truth.insert(rel, usize::from(label));
     }
     Ok(truth)
 }

@@ -50,7 +50,11 @@ pub struct ContentModel {
     pub silhouette: Option<f64>,
 }
 
-/// Per-dimension mean and 1/sd (0 for constant dimensions, which then drop out).
+/// Per-dimension mean and a per-block scale. Each block of the embedding (see
+/// [`crate::thumbs::EMBEDDING_BLOCKS`]) is centred and scaled so that its total variance is its
+/// weight squared: a block's influence on distances is set by design, not by how many
+/// dimensions it has. Per-dimension z-scoring was measured worse (MNIST-digit library NMI
+/// 0.35): it blows up near-constant border pixels into full-weight noise.
 fn standardiser(x: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
     let n = x.len().max(1) as f64;
     let mut mean = vec![0f64; dim];
@@ -66,15 +70,23 @@ fn standardiser(x: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
             *s += (f64::from(*v) - m).powi(2);
         }
     }
-    let scale = var.iter().map(|s| {
-        let sd = (s / n).sqrt();
-        if sd > 1e-9 {
-            (1.0 / sd) as f32
+    var.iter_mut().for_each(|s| *s /= n);
+    let blocks = crate::thumbs::embedding_blocks(dim);
+    let mut scale = vec![0f32; dim];
+    let mut start = 0;
+    for (len, weight) in blocks {
+        let total: f64 = var[start..start + len].iter().sum();
+        let s = if total > 1e-12 {
+            f64::from(weight) / total.sqrt()
         } else {
             0.0
-        }
-    });
-    (mean.iter().map(|&m| m as f32).collect(), scale.collect())
+        };
+        scale[start..start + len]
+            .iter_mut()
+            .for_each(|x| *x = s as f32);
+        start += len;
+    }
+    (mean.iter().map(|&m| m as f32).collect(), scale)
 }
 
 fn standardise(x: &[&[f32]], mean: &[f32], scale: &[f32]) -> Array2<f32> {
