@@ -115,12 +115,16 @@ fn main() {
     let knn = params.knn_graph(x.view(), &mut |_| {}, &cancel).unwrap();
     let knn_s = t0.elapsed().as_secs_f64();
     let mut stage_end = std::collections::BTreeMap::new();
+    let mut spectral_iters = 0;
     let t1 = Instant::now();
     let emb = params
         .fit_transform_knn(
             &knn,
             &mut |p| {
                 stage_end.insert(format!("{:?}", p.stage), t1.elapsed().as_secs_f64());
+                if p.stage == deepclust_manifold::UmapStage::Spectral {
+                    spectral_iters = p.step;
+                }
             },
             &cancel,
         )
@@ -141,7 +145,7 @@ fn main() {
         .map(|(k, v)| format!("\"{k}_end_s\": {v:.3}"))
         .collect();
     println!(
-        "{{\"n\": {}, \"d\": {}, \"threads\": {}, \"parallel_layout\": {}, \"knn_s\": {knn_s:.3}, \"layout_s\": {layout_s:.3}, \"total_s\": {total_s:.3}, \"recall\": {}, {}}}",
+        "{{\"n\": {}, \"d\": {}, \"threads\": {}, \"parallel_layout\": {}, \"knn_s\": {knn_s:.3}, \"layout_s\": {layout_s:.3}, \"total_s\": {total_s:.3}, \"recall\": {}, \"spectral_iters\": {spectral_iters}, {}}}",
         x.nrows(),
         x.ncols(),
         rayon::current_num_threads(),

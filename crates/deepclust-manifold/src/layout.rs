@@ -136,28 +136,43 @@ fn run_chunk<C: Coords + ?Sized>(
 
         let epns = ctx.epochs_per_negative_sample[i];
         let n_neg = ((epoch - *nn) / epns).max(0.0) as usize;
-        for _ in 0..n_neg {
-            let kk = ((rng.next_u32() as u64 * ctx.n_vertices as u64) >> 32) as usize;
-            let ko = kk * dim;
-            let mut dist_sq = 0.0f32;
-            for (d, &c) in current.iter().enumerate() {
-                let diff = c - emb.get(ko + d);
-                dist_sq += diff * diff;
+        // Negative samples in groups: draw the indices first and touch their rows, so that
+        // the cache misses of the random rows overlap instead of stalling one after another
+        // (the order of draws and updates is unchanged).
+        const GROUP: usize = 8;
+        let mut rows = [0usize; GROUP];
+        let mut done = 0;
+        while done < n_neg {
+            let group = (n_neg - done).min(GROUP);
+            for r in rows.iter_mut().take(group) {
+                *r = ((rng.next_u32() as u64 * ctx.n_vertices as u64) >> 32) as usize * dim;
+                std::hint::black_box(emb.get(*r));
             }
-            let grad_coeff = if dist_sq > 0.0 {
-                2.0 * ctx.s.gamma * b / ((0.001 + dist_sq) * (a * dist_sq.powf(b) + 1.0))
-            } else if ko == j {
-                continue;
-            } else {
-                0.0
-            };
-            if grad_coeff > 0.0 {
-                for (d, c) in current.iter_mut().enumerate() {
-                    let grad = clip(grad_coeff * (*c - emb.get(ko + d)));
-                    *c += grad * alpha;
-                    emb.set(j + d, *c);
+            for &ko in &rows[..group] {
+                if ko == j {
+                    // The point itself: umap-learn finds distance 0 and skips it.
+                    continue;
+                }
+                let mut dist_sq = 0.0f32;
+                for (d, &c) in current.iter().enumerate() {
+                    let diff = c - emb.get(ko + d);
+                    dist_sq += diff * diff;
+                }
+                if dist_sq > 0.0 {
+                    let grad_coeff =
+                        2.0 * ctx.s.gamma * b / ((0.001 + dist_sq) * (a * dist_sq.powf(b) + 1.0));
+                    for (d, c) in current.iter_mut().enumerate() {
+                        let grad = clip(grad_coeff * (*c - emb.get(ko + d)));
+                        *c += grad * alpha;
+                    }
                 }
             }
+            done += group;
+        }
+        // Row j is written once after its negative samples (umap-learn writes through a view
+        // at every step; on one thread nothing else reads row j in between).
+        for (d, &c) in current.iter().enumerate() {
+            emb.set(j + d, c);
         }
         *nn += n_neg as f64 * epns;
     }

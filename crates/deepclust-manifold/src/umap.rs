@@ -46,7 +46,7 @@ pub enum UmapStage {
     Knn,
     /// Fuzzy simplicial set built (1 of 1).
     FuzzySet,
-    /// Spectral initialisation: iteration `step` of at most `total`.
+    /// Spectral initialisation: `step` graph-matrix products of at most `total`.
     Spectral,
     /// SGD: epoch `step` of `total`.
     Layout,
@@ -87,7 +87,8 @@ pub struct UmapParams {
     pub knn_method: KnnMethod,
     /// NN-descent settings (its `seed` is replaced by [`UmapParams::seed`]).
     pub nn_descent: NnDescentParams,
-    /// Maximum iterations of the spectral initialisation.
+    /// Maximum products with the graph matrix in the spectral initialisation (Chebyshev-
+    /// filtered subspace iteration; it stops earlier at umap-learn's tolerance 1e-4).
     pub spectral_max_iter: usize,
     /// Seed of every random choice.
     pub seed: u64,
