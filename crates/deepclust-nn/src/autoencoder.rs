@@ -387,7 +387,7 @@ impl Autoencoder {
             return out;
         }
         let batch = INFERENCE_BATCH.min(n);
-        let mut ws = Workspace::new(&self.net, batch);
+        let mut ws = Workspace::for_inference(&self.net, layers.clone(), batch);
         let mut rows = vec![0.0f32; batch * d];
         let out_slice = out.as_slice_mut();
         // Safe: Array2::zeros is in standard (row-major, contiguous) layout.
@@ -428,7 +428,7 @@ impl Autoencoder {
         let n = x.nrows();
         let d = x.ncols();
         let batch = INFERENCE_BATCH.min(n);
-        let mut ws = Workspace::new(&self.net, batch);
+        let mut ws = Workspace::for_inference(&self.net, 0..layers, batch);
         let mut rows = vec![0.0f32; batch * d];
         let mut sum = 0.0f64;
         let mut start = 0;

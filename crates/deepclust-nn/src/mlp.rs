@@ -359,6 +359,29 @@ impl Workspace {
             partial_sums: vec![0.0; threads * widest],
         }
     }
+    /// Buffers for inference only: activations of `layers` for batches of up to `batch`
+    /// rows, no gradient buffers ([`Mlp::backward`] must not be called with it).
+    pub fn for_inference(mlp: &Mlp, layers: Range<usize>, batch: usize) -> Self {
+        let activations = mlp
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                if layers.contains(&l) {
+                    vec![0.0; batch * layer.fan_out]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        Self {
+            batch,
+            activations,
+            gradient: Vec::new(),
+            gradient_next: Vec::new(),
+            partial_sums: Vec::new(),
+        }
+    }
     /// Maximum rows per batch.
     pub fn batch(&self) -> usize {
         self.batch
