@@ -7,3 +7,4 @@ pub use deepclust_cluster as cluster;
 pub use deepclust_data as data;
 pub use deepclust_metrics as metrics;
 pub use deepclust_nn as nn;
+pub use deepclust_gallery as gallery;

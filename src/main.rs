@@ -33,6 +33,9 @@ enum Command {
     Idec(IdecArgs),
     /// The MNIST walkthrough: K-Means raw, AE + K-Means, DEC, on the 70/30 split and on all 70,000.
     Mnist(commands::mnist::MnistArgs),
+    /// Organize a photo folder by date, event, place and content into a separate tree of
+    /// links (originals are never modified, moved or deleted).
+    Organize(commands::organize::OrganizeArgs),
     /// Download MNIST or Fashion-MNIST (checksums verified, cached) for use with --data.
     Download(commands::download::DownloadArgs),
 }
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
             commands::deep::run_dec_command(&args.inner, Some(args.gamma), &cancel)
         }
         Command::Mnist(args) => commands::mnist::run(args, &cancel),
+        Command::Organize(args) => commands::organize::run(args, cancel),
         Command::Download(args) => commands::download::run(args, cancel),
     };
     match result {

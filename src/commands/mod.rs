@@ -3,3 +3,4 @@ pub mod demo;
 pub mod download;
 pub mod kmeans;
 pub mod mnist;
+pub mod organize;
