@@ -243,6 +243,37 @@ pub struct DecOutcome {
     pub seconds: f64,
 }
 
+/// Buffers of one fine-tuning step, allocated once per run.
+struct StepBuffers {
+    ws: Workspace,
+    grads: Vec<f32>,
+    centroid_grads: Vec<f32>,
+    batch_rows: Vec<f32>,
+    batch_p: Vec<f32>,
+    code: Vec<f32>,
+    code_grad: Vec<f32>,
+}
+
+impl StepBuffers {
+    fn new(
+        net: &crate::mlp::Mlp,
+        batch: usize,
+        input_dim: usize,
+        code_dim: usize,
+        k: usize,
+    ) -> Self {
+        Self {
+            ws: Workspace::new(net, batch),
+            grads: vec![0.0; net.n_params()],
+            centroid_grads: vec![0.0; k * code_dim],
+            batch_rows: vec![0.0; batch * input_dim],
+            batch_p: vec![0.0; batch * k],
+            code: vec![0.0; batch * code_dim],
+            code_grad: vec![0.0; batch * code_dim],
+        }
+    }
+}
+
 /// The on-disk `config.json` of a saved DEC/IDEC model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SavedDec {
@@ -375,15 +406,9 @@ impl DecModel {
         };
         let trained_params = self.autoencoder.network().param_range(trained_layers);
 
-        let mut ws = Workspace::new(self.autoencoder.network(), batch);
-        let mut grads = vec![0.0f32; self.autoencoder.network().n_params()];
+        let mut bufs = StepBuffers::new(self.autoencoder.network(), batch, input_dim, code_dim, k);
         let mut net_state = OptimizerState::new(config.optimizer, trained_params.len());
         let mut centroid_state = OptimizerState::new(config.optimizer, k * code_dim);
-        let mut centroid_grads = vec![0.0f32; k * code_dim];
-        let mut batch_rows = vec![0.0f32; batch * input_dim];
-        let mut batch_p = vec![0.0f32; batch * k];
-        let mut code = vec![0.0f32; batch * code_dim];
-        let mut code_grad = vec![0.0f32; batch * code_dim];
 
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut order: Vec<usize> = (0..n).collect();
@@ -433,85 +458,97 @@ impl DecModel {
             let indices = &order[position..position + batch];
             position += batch;
             let m = indices.len();
-            gather_rows(x, indices, &mut batch_rows[..m * input_dim]);
-            gather_rows(p.view(), indices, &mut batch_p[..m * k]);
-            let net = self.autoencoder.network();
-            net.forward(0..encoder_layers, &batch_rows, m, &mut ws);
-            code[..m * code_dim]
-                .copy_from_slice(&ws.activation(encoder_layers - 1)[..m * code_dim]);
-            let Some(centroids) = self.centroids.as_slice() else {
-                unreachable!("centroids are kept in standard layout")
-            };
-            let kl = kl_loss_with_gradients(
-                KlShape {
-                    n: m,
-                    d: code_dim,
-                    k,
-                },
-                &code,
-                centroids,
-                &batch_p,
-                config.alpha,
-                gamma.unwrap_or(1.0),
-                &mut code_grad,
-                &mut centroid_grads,
-            );
-            let mut total = kl;
-            if let Some(gamma) = gamma {
-                // Decoder: reconstruction loss, back to the code, plus gamma * dKL/dcode.
-                net.forward(encoder_layers..all_layers, &code, m, &mut ws);
-                let (out, grad) = ws.activation_and_gradient_mut(all_layers - 1);
-                let mse = mse_with_gradient(
-                    &out[..m * input_dim],
-                    &batch_rows[..m * input_dim],
-                    &mut grad[..m * input_dim],
-                    1.0,
-                );
-                net.backward(
-                    encoder_layers..all_layers,
-                    &code,
-                    m,
-                    &mut ws,
-                    &mut grads,
-                    true,
-                );
-                for (g, &c) in ws.gradient_mut()[..m * code_dim].iter_mut().zip(&code_grad) {
-                    *g += c;
-                }
-                mse_sum += mse;
-                total = mse + gamma as f64 * kl;
-            } else {
-                ws.gradient_mut()[..m * code_dim].copy_from_slice(&code_grad[..m * code_dim]);
-            }
+            gather_rows(x, indices, &mut bufs.batch_rows[..m * input_dim]);
+            gather_rows(p.view(), indices, &mut bufs.batch_p[..m * k]);
+            let (total, kl, mse) = self.batch_gradients(m, &mut bufs);
             if !total.is_finite() {
                 return Err(NnError::Diverged(format!(
                     "{} loss became {total} at step {iter}; lower the learning rate",
                     config.method_name()
                 )));
             }
-            net.backward(
-                0..encoder_layers,
-                &batch_rows,
-                m,
-                &mut ws,
-                &mut grads,
-                false,
-            );
+            mse_sum += mse.unwrap_or(0.0);
             net_state.step(
                 &mut self.autoencoder.network_mut().params_mut()[trained_params.clone()],
-                &grads[trained_params.clone()],
+                &bufs.grads[trained_params.clone()],
                 config.lr,
             );
             let Some(centroids) = self.centroids.as_slice_mut() else {
                 unreachable!("centroids are kept in standard layout")
             };
-            centroid_state.step(centroids, &centroid_grads, config.lr);
+            centroid_state.step(centroids, &bufs.centroid_grads, config.lr);
             self.iterations = iter + 1;
             loss_sum += total;
             kl_sum += kl;
             steps_since += 1;
         }
         Ok(StopReason::MaxIter)
+    }
+
+    /// Loss of one batch (`m` rows in `bufs.batch_rows`, their targets in `bufs.batch_p`)
+    /// and the gradients of the trained parameters (`bufs.grads` over the encoder, or the
+    /// whole autoencoder for IDEC, and `bufs.centroid_grads`).
+    /// Returns (total loss, KL, reconstruction MSE for IDEC).
+    fn batch_gradients(&self, m: usize, bufs: &mut StepBuffers) -> (f64, f64, Option<f64>) {
+        let net = self.autoencoder.network();
+        let encoder_layers = self.autoencoder.encoder_layers();
+        let all_layers = net.layers().len();
+        let input_dim = self.autoencoder.config().input_dim();
+        let code_dim = self.autoencoder.config().code_dim();
+        let k = self.config.n_clusters;
+        let gamma = self.config.gamma;
+        let StepBuffers {
+            ws,
+            grads,
+            centroid_grads,
+            batch_rows,
+            batch_p,
+            code,
+            code_grad,
+        } = bufs;
+        net.forward(0..encoder_layers, batch_rows, m, ws);
+        code[..m * code_dim].copy_from_slice(&ws.activation(encoder_layers - 1)[..m * code_dim]);
+        let Some(centroids) = self.centroids.as_slice() else {
+            unreachable!("centroids are kept in standard layout")
+        };
+        let kl = kl_loss_with_gradients(
+            KlShape {
+                n: m,
+                d: code_dim,
+                k,
+            },
+            code,
+            centroids,
+            batch_p,
+            self.config.alpha,
+            gamma.unwrap_or(1.0),
+            code_grad,
+            centroid_grads,
+        );
+        let (total, mse) = if let Some(gamma) = gamma {
+            // Decoder: reconstruction loss, back to the code, plus gamma * dKL/dcode.
+            net.forward(encoder_layers..all_layers, code, m, ws);
+            let (out, grad) = ws.activation_and_gradient_mut(all_layers - 1);
+            let mse = mse_with_gradient(
+                &out[..m * input_dim],
+                &batch_rows[..m * input_dim],
+                &mut grad[..m * input_dim],
+                1.0,
+            );
+            net.backward(encoder_layers..all_layers, code, m, ws, grads, true);
+            for (g, &c) in ws.gradient_mut()[..m * code_dim]
+                .iter_mut()
+                .zip(code_grad.iter())
+            {
+                *g += c;
+            }
+            (mse + gamma as f64 * kl, Some(mse))
+        } else {
+            ws.gradient_mut()[..m * code_dim].copy_from_slice(&code_grad[..m * code_dim]);
+            (kl, None)
+        };
+        net.backward(0..encoder_layers, batch_rows, m, ws, grads, false);
+        (total, kl, mse)
     }
 
     /// The configuration.
@@ -717,6 +754,80 @@ mod tests {
         ae.train(x.view(), None, &mut |_| {}, &AtomicBool::new(false))
             .unwrap();
         ae
+    }
+
+    /// Total loss of one batch under the model's current parameters.
+    fn batch_loss(model: &DecModel, m: usize, bufs: &mut StepBuffers) -> f64 {
+        model.batch_gradients(m, bufs).0
+    }
+
+    #[test]
+    fn dec_and_idec_step_gradients_match_finite_differences() {
+        let (x, _) = blobs(4, 9);
+        let m = x.nrows();
+        for gamma in [None, Some(0.3f32)] {
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let cfg = AutoencoderConfig::default().dims(vec![6, 5, 3]).seed(2);
+            let ae = Autoencoder::new(cfg).unwrap();
+            let centroids = Array2::from_shape_fn((3, 3), |_| rng.gen_range(-1.0f32..1.0));
+            let mut model = DecModel {
+                config: DecConfig::dec(3).gamma(gamma),
+                autoencoder: ae,
+                centroids,
+                iterations: 0,
+                history: Vec::new(),
+            };
+            let mut bufs = StepBuffers::new(model.autoencoder.network(), m, 6, 3, 3);
+            gather_rows(x.view(), &(0..m).collect::<Vec<_>>(), &mut bufs.batch_rows);
+            for v in bufs.batch_p.iter_mut() {
+                *v = rng.gen_range(0.05f32..1.0);
+            }
+            for row in bufs.batch_p.chunks_mut(3) {
+                let total: f32 = row.iter().sum();
+                row.iter_mut().for_each(|v| *v /= total);
+            }
+            bufs.grads.fill(f32::NAN);
+            model.batch_gradients(m, &mut bufs);
+            let grads = bufs.grads.clone();
+            let centroid_grads = bufs.centroid_grads.clone();
+            let trained = if gamma.is_some() { 0..4 } else { 0..2 };
+            let range = model.autoencoder.network().param_range(trained);
+            assert!(grads[range.clone()].iter().all(|g| g.is_finite()));
+            let eps = 1e-3f32;
+            let check = |analytic: f32, numeric: f64, what: &str| {
+                assert!(
+                    (analytic as f64 - numeric).abs() < 2e-3 * (1.0 + numeric.abs()),
+                    "gamma {gamma:?} {what}: analytic {analytic} vs numeric {numeric}"
+                );
+            };
+            for i in range {
+                let original = model.autoencoder.network().params()[i];
+                model.autoencoder.network_mut().params_mut()[i] = original + eps;
+                let plus = batch_loss(&model, m, &mut bufs);
+                model.autoencoder.network_mut().params_mut()[i] = original - eps;
+                let minus = batch_loss(&model, m, &mut bufs);
+                model.autoencoder.network_mut().params_mut()[i] = original;
+                check(
+                    grads[i],
+                    (plus - minus) / (2.0 * eps as f64),
+                    &format!("param {i}"),
+                );
+            }
+            for i in 0..9 {
+                let (r, c) = (i / 3, i % 3);
+                let original = model.centroids[[r, c]];
+                model.centroids[[r, c]] = original + eps;
+                let plus = batch_loss(&model, m, &mut bufs);
+                model.centroids[[r, c]] = original - eps;
+                let minus = batch_loss(&model, m, &mut bufs);
+                model.centroids[[r, c]] = original;
+                check(
+                    centroid_grads[i],
+                    (plus - minus) / (2.0 * eps as f64),
+                    &format!("centroid {i}"),
+                );
+            }
+        }
     }
 
     #[test]
