@@ -721,6 +721,7 @@ pub fn run_idec(
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use rand::Rng;
