@@ -31,6 +31,8 @@ enum Command {
     Dec(commands::deep::DecCommandArgs),
     /// IDEC: DEC that keeps the reconstruction loss (MSE + gamma x KL).
     Idec(IdecArgs),
+    /// N2D: autoencoder code -> UMAP -> Gaussian mixture; `--k auto` picks k by silhouette.
+    N2d(commands::n2d::N2dArgs),
     /// The MNIST walkthrough: K-Means raw, AE + K-Means, DEC, on the 70/30 split and on all 70,000.
     Mnist(commands::mnist::MnistArgs),
     /// Organize a photo folder by date, event, place and content into a separate tree of
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Idec(args) => {
             commands::deep::run_dec_command(&args.inner, Some(args.gamma), &cancel)
         }
+        Command::N2d(args) => commands::n2d::run(args, &cancel),
         Command::Mnist(args) => commands::mnist::run(args, &cancel),
         Command::Organize(args) => commands::organize::run(args, cancel),
         Command::Download(args) => commands::download::run(args, cancel),

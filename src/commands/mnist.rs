@@ -6,11 +6,13 @@ use crate::cli::{describe, print_scores, progress_bar, DataArgs, SubsetArg};
 use crate::commands::deep::{
     fine_tune, print_table, train_ae_with_progress, AeArgs, DecArgs, OptimizerArg, ResultRow,
 };
+use crate::commands::n2d::n2d_with_progress;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust::cluster::KMeans;
 use deepclust::data::{split_fraction, Dataset};
 use deepclust::nn::Autoencoder;
+use deepclust::pipeline::N2dParams;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -257,7 +259,23 @@ fn run_protocol(
         secs,
     );
 
-    // 3. DEC, initialised from the same autoencoder.
+    // 3. N2D on the same codes (UMAP is transductive here, so only where fitted = scored).
+    if eval.is_none() {
+        let codes = ae.encode(train.features.view())?;
+        let params = N2dParams {
+            seed,
+            ..N2dParams::default()
+        };
+        let result = n2d_with_progress(codes.view(), &params, cancel)?;
+        let secs = result.umap_seconds + result.gmm_seconds + ae_seconds;
+        row(
+            "N2D (AE + UMAP + GMM)",
+            print_scores("N2D", truth, &result.labels)?,
+            secs,
+        );
+    }
+
+    // 4. DEC, initialised from the same autoencoder.
     let (model, outcome) = fine_tune(ae, train, dec_args.config(seed, None), cancel)?;
     let pred = match eval {
         Some(e) => model.predict(e.features.view())?,

@@ -3,4 +3,5 @@ pub mod demo;
 pub mod download;
 pub mod kmeans;
 pub mod mnist;
+pub mod n2d;
 pub mod organize;

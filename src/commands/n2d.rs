@@ -1,0 +1,148 @@
+//! `deepclust n2d`: autoencoder code -> UMAP -> Gaussian mixture (N2D), with `--k auto`.
+
+use crate::cli::{describe, print_scores, progress_bar, DataArgs};
+use crate::commands::deep::{train_ae_with_progress, AeArgs};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use deepclust::manifold::UmapProgress;
+use deepclust::nn::Autoencoder;
+use deepclust::pipeline::{n2d, ClusterCount, N2dParams, N2dResult};
+use indicatif::ProgressBar;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct N2dArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of clusters, or `auto` (highest silhouette of the mixture's labels on the UMAP
+    /// embedding, k in 2..=--k-max; no labels used).
+    #[arg(long, default_value = "10", value_name = "N|auto")]
+    pub k: String,
+    /// Largest k tried by `--k auto`.
+    #[arg(long, default_value_t = 15)]
+    pub k_max: usize,
+    /// UMAP neighbourhood size (N2D used 20 on MNIST).
+    #[arg(long, default_value_t = 20)]
+    pub n_neighbors: usize,
+    /// Mixture restarts (the highest likelihood is kept; labels are never used).
+    #[arg(long, default_value_t = 1)]
+    pub gmm_n_init: usize,
+    /// A pretrained autoencoder (from `deepclust train-ae --out DIR`); without it one is
+    /// trained first with the autoencoder options.
+    #[arg(long, value_name = "DIR")]
+    pub ae: Option<PathBuf>,
+    #[command(flatten)]
+    pub ae_train: AeArgs,
+    /// Write one line per item: id, cluster.
+    #[arg(long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn parse_k(k: &str, k_max: usize) -> Result<ClusterCount> {
+    if k.eq_ignore_ascii_case("auto") {
+        if k_max < 2 {
+            bail!("--k-max must be at least 2 for --k auto");
+        }
+        return Ok(ClusterCount::Auto { min: 2, max: k_max });
+    }
+    let k: usize = k
+        .parse()
+        .with_context(|| format!("--k {k}: expected a number or `auto`"))?;
+    if k == 0 {
+        bail!("--k must be at least 1");
+    }
+    Ok(ClusterCount::Fixed(k))
+}
+
+/// Runs N2D on `codes` with a progress bar over UMAP's stages.
+pub fn n2d_with_progress(
+    codes: ndarray::ArrayView2<'_, f32>,
+    params: &N2dParams,
+    cancel: &AtomicBool,
+) -> Result<N2dResult> {
+    let bar: ProgressBar = progress_bar(1, "steps");
+    let result = n2d(
+        codes,
+        params,
+        &mut |p: UmapProgress| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.step as u64);
+            bar.set_message(format!("UMAP {:?}", p.stage));
+        },
+        cancel,
+    );
+    bar.finish_and_clear();
+    let result = result.context("N2D failed")?;
+    if result.bic.len() > 1 {
+        let list: Vec<String> = result
+            .bic
+            .iter()
+            .map(|(k, b)| format!("k={k}: {b:.0}"))
+            .collect();
+        println!(
+            "BIC per k (reported, not used to choose): {}",
+            list.join(", ")
+        );
+        let list: Vec<String> = result
+            .silhouette
+            .iter()
+            .map(|(k, s)| format!("k={k}: {s:.4}"))
+            .collect();
+        println!("silhouette per k (highest chosen): {}", list.join(", "));
+    }
+    println!(
+        "N2D: {} clusters; UMAP {:.1} s, mixture {:.1} s",
+        result.n_clusters, result.umap_seconds, result.gmm_seconds
+    );
+    Ok(result)
+}
+
+pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
+    let ds = args.data.load()?;
+    println!("data: {}", describe(&ds));
+    let clusters = parse_k(&args.k, args.k_max)?;
+    let ae = match &args.ae {
+        Some(dir) => Autoencoder::load(dir)
+            .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?,
+        None => {
+            let mut ae = Autoencoder::new(args.ae_train.config(ds.dim()))
+                .context("invalid autoencoder settings")?;
+            println!("pretraining: {}", serde_json::to_string(ae.config())?);
+            train_ae_with_progress(&mut ae, &ds, None, None, cancel)?;
+            ae
+        }
+    };
+    if ae.config().input_dim() != ds.dim() {
+        bail!(
+            "the autoencoder expects {} features, the data has {}",
+            ae.config().input_dim(),
+            ds.dim()
+        );
+    }
+    let params = N2dParams {
+        clusters,
+        n_neighbors: args.n_neighbors,
+        umap_dims: None,
+        gmm_n_init: args.gmm_n_init,
+        seed: args.ae_train.seed,
+    };
+    println!("config: {}", serde_json::to_string(&params)?);
+    let start = Instant::now();
+    let codes = ae.encode(ds.features.view())?;
+    let result = n2d_with_progress(codes.view(), &params, cancel)?;
+    println!("total {:.1} s", start.elapsed().as_secs_f64());
+    print_scores("N2D", ds.labels.as_deref(), &result.labels)?;
+    if let Some(path) = &args.output {
+        crate::commands::kmeans::write_assignments(
+            path,
+            &ds.ids
+                .iter()
+                .map(String::as_str)
+                .zip(result.labels.iter().copied())
+                .collect::<Vec<_>>(),
+        )?;
+    }
+    Ok(())
+}

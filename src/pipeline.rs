@@ -1,0 +1,273 @@
+//! Multi-stage clustering methods built from the workspace crates.
+//!
+//! * [`n2d`]: N2D (McConville et al. 2020): UMAP of an embedding (min_dist 0, Euclidean),
+//!   then a full-covariance Gaussian mixture; labels by highest responsibility. With
+//!   [`ClusterCount::Auto`] the number of clusters is the one of highest silhouette of the
+//!   mixture's labels on the UMAP embedding (on a seeded sample of at most 2,000 rows) — no
+//!   labels. BIC is reported too, but on UMAP embeddings (min_dist 0 makes every sub-cluster
+//!   a tight clump) it keeps falling as k grows, so it is not used to choose.
+
+use deepclust_cluster::{ClusterError, GaussianMixture, GmmModel};
+use deepclust_manifold::{ManifoldError, Umap, UmapProgress};
+use ndarray::{Array2, ArrayView2};
+use serde::Serialize;
+use std::sync::atomic::AtomicBool;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error("UMAP: {0}")]
+    Umap(#[from] ManifoldError),
+    #[error("Gaussian mixture: {0}")]
+    Gmm(#[from] ClusterError),
+    #[error("invalid parameter: {0}")]
+    InvalidParam(String),
+}
+
+/// How many clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClusterCount {
+    Fixed(usize),
+    /// The lowest BIC of the mixture among `min..=max` components.
+    Auto {
+        min: usize,
+        max: usize,
+    },
+}
+
+/// Settings of [`n2d`]; defaults follow the N2D paper on MNIST.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct N2dParams {
+    pub clusters: ClusterCount,
+    /// UMAP neighbourhood (N2D: 20 for MNIST).
+    pub n_neighbors: usize,
+    /// UMAP output dimension; `None`: the number of clusters (N2D), or `max` with `Auto`.
+    pub umap_dims: Option<usize>,
+    /// Mixture restarts, kept by likelihood (never by labels).
+    pub gmm_n_init: usize,
+    pub seed: u64,
+}
+
+impl Default for N2dParams {
+    fn default() -> Self {
+        Self {
+            clusters: ClusterCount::Fixed(10),
+            n_neighbors: 20,
+            umap_dims: None,
+            gmm_n_init: 1,
+            seed: 0,
+        }
+    }
+}
+
+/// What [`n2d`] found.
+#[derive(Debug, Clone)]
+pub struct N2dResult {
+    pub labels: Vec<usize>,
+    /// Highest responsibility of every row (a confidence).
+    pub confidence: Vec<f64>,
+    pub n_clusters: usize,
+    /// `(k, BIC)` of every candidate tried (one entry for a fixed k).
+    pub bic: Vec<(usize, f64)>,
+    /// `(k, silhouette)` of every candidate tried with `Auto` (empty for a fixed k).
+    pub silhouette: Vec<(usize, f64)>,
+    pub embedding: Array2<f32>,
+    pub mixture: GmmModel,
+    pub umap_seconds: f64,
+    pub gmm_seconds: f64,
+}
+
+pub fn n2d(
+    codes: ArrayView2<'_, f32>,
+    params: &N2dParams,
+    progress: &mut dyn FnMut(UmapProgress),
+    cancel: &AtomicBool,
+) -> Result<N2dResult, PipelineError> {
+    let (k_min, k_max) = match params.clusters {
+        ClusterCount::Fixed(k) => (k, k),
+        ClusterCount::Auto { min, max } => (min, max),
+    };
+    if k_min == 0 || k_min > k_max {
+        return Err(PipelineError::InvalidParam(format!(
+            "cluster range {k_min}..={k_max} is empty or starts at 0"
+        )));
+    }
+    let dims = params.umap_dims.unwrap_or(k_max).max(2);
+    let start = std::time::Instant::now();
+    let embedding = Umap::params()
+        .n_components(dims)
+        .n_neighbors(params.n_neighbors)
+        .min_dist(0.0)
+        .seed(params.seed)
+        .fit_transform(codes, progress, cancel)?;
+    let umap_seconds = start.elapsed().as_secs_f64();
+    let start = std::time::Instant::now();
+    let auto = k_min < k_max;
+    let sample = sample_rows(embedding.nrows(), 2000, params.seed);
+    let sample_x = embedding.select(ndarray::Axis(0), &sample);
+    // Higher is better for the selection score: silhouette with Auto, unused otherwise.
+    let mut best: Option<(f64, usize, GmmModel)> = None;
+    let mut bic = Vec::new();
+    let mut silhouette = Vec::new();
+    for k in k_min..=k_max {
+        let model = GaussianMixture::params(k)
+            .n_init(params.gmm_n_init)
+            .seed(params.seed)
+            .fit_with(embedding.view(), &mut |_| {}, cancel)?;
+        bic.push((k, model.bic(embedding.nrows())));
+        let score = if auto {
+            let labels = model.predict(sample_x.view())?;
+            let s = silhouette_score(sample_x.view(), &labels);
+            silhouette.push((k, s));
+            s
+        } else {
+            0.0
+        };
+        if best.as_ref().is_none_or(|(bs, _, _)| score > *bs) {
+            best = Some((score, k, model));
+        }
+    }
+    let (_, n_clusters, mixture) =
+        best.ok_or_else(|| PipelineError::InvalidParam("no candidate number of clusters".into()))?;
+    let proba = mixture.predict_proba(embedding.view())?;
+    let mut labels = Vec::with_capacity(proba.nrows());
+    let mut confidence = Vec::with_capacity(proba.nrows());
+    for row in proba.outer_iter() {
+        let (i, p) =
+            row.iter().enumerate().fold(
+                (0, f64::NEG_INFINITY),
+                |b, (i, &p)| if p > b.1 { (i, p) } else { b },
+            );
+        labels.push(i);
+        confidence.push(p);
+    }
+    Ok(N2dResult {
+        labels,
+        confidence,
+        n_clusters,
+        bic,
+        silhouette,
+        embedding,
+        mixture,
+        umap_seconds,
+        gmm_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// At most `max` distinct row indices, sorted, chosen by a seeded shuffle.
+fn sample_rows(n: usize, max: usize, seed: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    if n <= max {
+        return (0..n).collect();
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut rows = rand::seq::index::sample(&mut rng, n, max).into_vec();
+    rows.sort_unstable();
+    rows
+}
+
+/// Mean silhouette (Rousseeuw 1987, Euclidean, as scikit-learn's `silhouette_score`):
+/// s(i) = (b - a) / max(a, b), 0 for members of singleton clusters; 0 when there is only one
+/// cluster.
+pub fn silhouette_score(x: ArrayView2<'_, f32>, labels: &[usize]) -> f64 {
+    let n = x.nrows();
+    let k = labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; k];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    if sizes.iter().filter(|&&s| s > 0).count() < 2 {
+        return 0.0;
+    }
+    let total: f64 = (0..n)
+        .map(|i| {
+            let mut sums = vec![0.0f64; k];
+            for j in 0..n {
+                if i != j {
+                    let d: f64 = x
+                        .row(i)
+                        .iter()
+                        .zip(x.row(j))
+                        .map(|(a, b)| f64::from(a - b).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    sums[labels[j]] += d;
+                }
+            }
+            let own = labels[i];
+            if sizes[own] <= 1 {
+                return 0.0;
+            }
+            let a = sums[own] / (sizes[own] - 1) as f64;
+            let b = (0..k)
+                .filter(|&c| c != own && sizes[c] > 0)
+                .map(|c| sums[c] / sizes[c] as f64)
+                .fold(f64::INFINITY, f64::min);
+            if a.max(b) > 0.0 {
+                (b - a) / a.max(b)
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    total / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Four separated blobs in 8-D.
+    fn blobs(per: usize) -> (Array2<f32>, Vec<usize>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut x = Array2::zeros((4 * per, 8));
+        let mut truth = Vec::new();
+        for i in 0..4 * per {
+            let c = i % 4;
+            truth.push(c);
+            for j in 0..8 {
+                let center = if j % 4 == c { 6.0 } else { 0.0 };
+                x[[i, j]] = center + rng.gen_range(-1.0f32..1.0);
+            }
+        }
+        (x, truth)
+    }
+
+    #[test]
+    fn silhouette_matches_scikit_learn() {
+        // sklearn.metrics.silhouette_score([[0,0],[0,1],[4,0],[4,1],[9,9]], [0,0,1,1,1])
+        // = 0.28169610893129077 (scikit-learn 1.9.1).
+        let x = ndarray::array![
+            [0.0f32, 0.0],
+            [0.0, 1.0],
+            [4.0, 0.0],
+            [4.0, 1.0],
+            [9.0, 9.0]
+        ];
+        let s = silhouette_score(x.view(), &[0, 0, 1, 1, 1]);
+        assert!((s - 0.28169610893129077).abs() < 1e-6, "{s}");
+        assert_eq!(silhouette_score(x.view(), &[0, 0, 0, 0, 0]), 0.0);
+    }
+
+    #[test]
+    fn n2d_finds_blobs_and_auto_picks_their_number() {
+        let (x, truth) = blobs(60);
+        let never = AtomicBool::new(false);
+        let params = N2dParams {
+            clusters: ClusterCount::Auto { min: 2, max: 6 },
+            n_neighbors: 10,
+            umap_dims: Some(4),
+            ..N2dParams::default()
+        };
+        let result = n2d(x.view(), &params, &mut |_| {}, &never).unwrap();
+        assert_eq!(result.n_clusters, 4, "BIC per k: {:?}", result.bic);
+        let scores = deepclust_metrics::scores(&truth, &result.labels).unwrap();
+        assert!(scores.acc > 0.95, "{scores}");
+        assert_eq!(result.bic.len(), 5);
+        assert!(result
+            .confidence
+            .iter()
+            .all(|&p| (0.0..=1.0 + 1e-9).contains(&p)));
+    }
+}
