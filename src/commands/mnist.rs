@@ -43,6 +43,9 @@ pub struct MnistArgs {
     /// Autoencoder epochs (overrides the preset).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Maximum DEC steps (overrides the preset).
+    #[arg(long)]
+    pub dec_maxiter: Option<usize>,
     /// Use only the first N images (overrides the preset).
     #[arg(long)]
     pub limit: Option<usize>,
@@ -120,7 +123,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
         k: 10,
         update_interval: 140,
         tol: 1e-3,
-        maxiter: preset.maxiter,
+        maxiter: args.dec_maxiter.unwrap_or(preset.maxiter),
         dec_lr: 0.01,
         alpha: 1.0,
         kmeans_n_init: 20,
