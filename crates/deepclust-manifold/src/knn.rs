@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// k nearest neighbours of every row, the row itself first (as umap-learn's kNN graph:
 /// `n_neighbors = 15` means the point and its 14 nearest others), sorted by distance.
+/// A graph built elsewhere must follow the same layout (self in column 0, ascending
+/// distances); [`KnnGraph::validate`] checks it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnnGraph {
     /// `n x k` row indices; column 0 is the row itself.
@@ -22,6 +24,43 @@ impl KnnGraph {
     /// Neighbours per row, the row itself included.
     pub fn n_neighbors(&self) -> usize {
         self.indices.ncols()
+    }
+
+    /// Checks shapes, index range, self in column 0 and finite, ascending distances.
+    pub fn validate(&self) -> Result<(), ManifoldError> {
+        let n = self.n_samples();
+        if self.distances.dim() != self.indices.dim() {
+            return Err(ManifoldError::DimensionMismatch {
+                what: "kNN distances",
+                expected: n,
+                found: self.distances.nrows(),
+            });
+        }
+        for (i, (idx, dist)) in self
+            .indices
+            .rows()
+            .into_iter()
+            .zip(self.distances.rows())
+            .enumerate()
+        {
+            let bad = |reason: String| ManifoldError::InvalidParam {
+                name: "knn graph",
+                reason: format!("row {i}: {reason}"),
+            };
+            if idx.first().map(|&j| j as usize) != Some(i) {
+                return Err(bad("column 0 must be the row itself".into()));
+            }
+            if let Some(&j) = idx.iter().find(|&&j| j as usize >= n) {
+                return Err(bad(format!("neighbour index {j} out of range (n = {n})")));
+            }
+            if dist.iter().any(|d| !d.is_finite() || *d < 0.0) {
+                return Err(bad("distances must be finite and >= 0".into()));
+            }
+            if dist.iter().zip(dist.iter().skip(1)).any(|(a, b)| a > b) {
+                return Err(bad("distances must be sorted ascending".into()));
+            }
+        }
+        Ok(())
     }
 
     /// Builds the graph from `others` nearest other rows per row (`n x (k-1)` row-major
@@ -223,6 +262,22 @@ mod tests {
             }
         }
         assert_eq!(knn_recall(&g, &g).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn validate_rejects_malformed_graphs() {
+        let x = random_data(20, 3, 1);
+        let g = exact_knn(x.view(), 4, &AtomicBool::new(false)).unwrap();
+        assert!(g.validate().is_ok());
+        let mut out_of_range = g.clone();
+        out_of_range.indices[[3, 2]] = 99;
+        assert!(out_of_range.validate().is_err());
+        let mut no_self = g.clone();
+        no_self.indices[[5, 0]] = 6;
+        assert!(no_self.validate().is_err());
+        let mut unsorted = g;
+        unsorted.distances[[2, 1]] = 50.0;
+        assert!(unsorted.validate().is_err());
     }
 
     #[test]

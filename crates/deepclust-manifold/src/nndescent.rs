@@ -73,7 +73,6 @@ impl NnDescentParams {
 
 /// Bounded max-heaps of `(distance, index, is_new)`, `k` slots per node, root = worst.
 struct Heaps {
-    k: usize,
     dist: Vec<f32>,
     idx: Vec<u32>,
     new: Vec<bool>,
@@ -223,7 +222,6 @@ pub fn nn_descent(
 
     // 2. Initial graph: leaf-mates in every tree, then random points for unfilled slots.
     let mut heaps = Heaps {
-        k,
         dist: vec![f32::INFINITY; n * k],
         idx: vec![EMPTY; n * k],
         new: vec![true; n * k],
@@ -259,6 +257,12 @@ pub fn nn_descent(
                         heap_push(d, ix, nw, sq_dist(point(i), point(m)), m as u32);
                     }
                     attempts += 1;
+                }
+                // Still unfilled (k close to n, or duplicate draws): scan every point.
+                if ix.contains(&EMPTY) {
+                    for m in (0..n).filter(|&m| m != i) {
+                        heap_push(d, ix, nw, sq_dist(point(i), point(m)), m as u32);
+                    }
                 }
             }
         });
@@ -412,7 +416,6 @@ pub fn nn_descent(
                 od[s] = d;
             }
         });
-    let _ = heaps.k;
     Ok(KnnGraph::from_others(n, k, &idx, &sq))
 }
 
@@ -468,6 +471,22 @@ mod tests {
         let b =
             pool.install(|| nn_descent(x.view(), 10, &params, &mut |_, _| {}, &cancel).unwrap());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn small_n_with_k_close_to_n_is_complete() {
+        let x = blobs(12, 3, 4);
+        let cancel = AtomicBool::new(false);
+        let approx = nn_descent(
+            x.view(),
+            11,
+            &NnDescentParams::default(),
+            &mut |_, _| {},
+            &cancel,
+        )
+        .unwrap();
+        let exact = exact_knn(x.view(), 11, &cancel).unwrap();
+        assert_eq!(knn_recall(&approx, &exact).unwrap(), 1.0);
     }
 
     #[test]
