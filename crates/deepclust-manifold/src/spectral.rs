@@ -106,19 +106,23 @@ fn cholesky(a: &[f64], m: usize) -> Option<Vec<f64>> {
     Some(l)
 }
 
-/// Orthonormalises the columns of `v` (Cholesky-QR, applied twice for accuracy).
-fn orthonormalise(v: &mut [f64], m: usize, rng: &mut ChaCha8Rng) {
+/// Orthonormalises the columns of `v` (Cholesky-QR, applied twice for accuracy). Returns
+/// false if the block stays rank-deficient after a few random perturbations.
+fn orthonormalise(v: &mut [f64], m: usize, rng: &mut ChaCha8Rng) -> bool {
     for _ in 0..2 {
         let mut g = gram(v, v, m);
+        let mut tries = 0;
         let l = loop {
             match cholesky(&g, m) {
                 Some(l) => break l,
-                None => {
+                None if tries < 5 => {
                     // Rank-deficient block: perturb it slightly and retry.
+                    tries += 1;
                     v.iter_mut()
                         .for_each(|x| *x += 1e-8 * (rng.gen::<f64>() - 0.5));
                     g = gram(v, v, m);
                 }
+                None => return false,
             }
         };
         // v <- v L^{-T}: solve row by row, r L^T = v_row.
@@ -132,6 +136,7 @@ fn orthonormalise(v: &mut [f64], m: usize, rng: &mut ChaCha8Rng) {
             }
         });
     }
+    true
 }
 
 /// Eigen-decomposition of a symmetric `m x m` matrix by cyclic Jacobi rotations:
@@ -304,7 +309,9 @@ pub(crate) fn spectral_layout(
     rng.set_stream(7);
     let mut v: Vec<f64> = (0..n * m).map(|_| rng.gen::<f64>() - 0.5).collect();
     deflate(&mut v, &u0, m);
-    orthonormalise(&mut v, m, &mut rng);
+    if !orthonormalise(&mut v, m, &mut rng) {
+        return Ok(None);
+    }
     let mut w = vec![0.0; n * m];
     let mut tmp = vec![0.0; n * m];
     // ARPACK's criterion with umap-learn's tolerance: ||Mx − θx|| <= tol·θ for the wanted pairs.
@@ -320,7 +327,9 @@ pub(crate) fn spectral_layout(
         }
         chebyshev_filter(g, &inv_sqrt_deg, &mut v, &mut w, &mut tmp, m, DEGREE, cut);
         deflate(&mut v, &u0, m);
-        orthonormalise(&mut v, m, &mut rng);
+        if !orthonormalise(&mut v, m, &mut rng) {
+            return Ok(None);
+        }
         apply_m(g, &inv_sqrt_deg, &v, &mut w, m);
         matvecs += DEGREE + 1;
         let (residual, smallest_ritz) = ritz_residual(&v, &w, m, dim);
@@ -345,6 +354,9 @@ pub(crate) fn spectral_layout(
             }
             coords[[i, c]] = s as f32;
         }
+    }
+    if coords.iter().any(|v| !v.is_finite()) {
+        return Ok(None);
     }
     Ok(Some(Spectral { coords }))
 }

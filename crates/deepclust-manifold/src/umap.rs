@@ -735,6 +735,29 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_inputs_give_finite_embeddings() {
+        let cancel = AtomicBool::new(false);
+        // All rows identical: every distance is 0.
+        let same = Array2::<f32>::ones((50, 4));
+        let e = Umap::params()
+            .n_neighbors(5)
+            .n_epochs(30)
+            .fit_transform(same.view(), &mut no_progress(), &cancel)
+            .unwrap();
+        assert!(e.iter().all(|v| v.is_finite()));
+        // The smallest legal size: n = n_neighbors + 1.
+        let (x, _) = blobs(3, 2, 3, 9);
+        let e = Umap::params()
+            .n_neighbors(5)
+            .n_components(3)
+            .n_epochs(30)
+            .fit_transform(x.view(), &mut no_progress(), &cancel)
+            .unwrap();
+        assert_eq!(e.dim(), (6, 3));
+        assert!(e.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
     fn cancel_returns_cancelled() {
         let (x, _) = blobs(30, 2, 4, 0);
         let cancel = AtomicBool::new(true);
