@@ -143,6 +143,16 @@ pub fn progress_bar(total: u64, unit: &str) -> ProgressBar {
     bar
 }
 
+/// Prints a log line above the bar, or plainly when the bar is hidden (output redirected to
+/// a file: indicatif drops `println` on hidden bars, and logs must not lose lines).
+pub fn log_line(bar: &ProgressBar, line: impl AsRef<str>) {
+    if bar.is_hidden() {
+        println!("{}", line.as_ref());
+    } else {
+        bar.println(line);
+    }
+}
+
 pub fn describe(ds: &Dataset) -> String {
     let classes = ds.num_classes().map_or("no labels".to_string(), |c| {
         format!("{c} classes (labels used for scoring only)")

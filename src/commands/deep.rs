@@ -2,7 +2,7 @@
 //! dataset the loaders read. Each stage saves its model as a folder (config.json with a format
 //! version + weights.safetensors + logs) so it can be resumed or reused.
 
-use crate::cli::{describe, print_scores, progress_bar, DataArgs};
+use crate::cli::{describe, log_line, print_scores, progress_bar, DataArgs};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust::data::Dataset;
@@ -107,10 +107,13 @@ pub fn train_ae_with_progress(
                     "loss {:.5}{val}, {:.0} samples/s",
                     r.train_loss, r.samples_per_second
                 ));
-                bar.println(format!(
-                    "epoch {:>4}: train loss {:.6}{val} ({:.1} s, {:.0} samples/s)",
-                    r.epoch, r.train_loss, r.seconds, r.samples_per_second
-                ));
+                log_line(
+                    &bar,
+                    format!(
+                        "epoch {:>4}: train loss {:.6}{val} ({:.1} s, {:.0} samples/s)",
+                        r.epoch, r.train_loss, r.seconds, r.samples_per_second
+                    ),
+                );
             },
             cancel,
         )
@@ -271,10 +274,13 @@ pub fn fine_tune(
             bar.set_position(r.iter as u64);
             let scores = r.scores.map_or(String::new(), |s| format!(", {s}"));
             let loss = r.loss.map_or(String::new(), |l| format!(", loss {l:.5}"));
-            bar.println(format!(
-                "{name} step {:>6}: changed {:.4}{loss}{scores}",
-                r.iter, r.delta_label
-            ));
+            log_line(
+                &bar,
+                format!(
+                    "{name} step {:>6}: changed {:.4}{loss}{scores}",
+                    r.iter, r.delta_label
+                ),
+            );
         },
         cancel,
     )

@@ -1,6 +1,6 @@
 //! `deepclust download`: fetch MNIST / Fashion-MNIST with checksums, into a cache folder.
 
-use crate::cli::progress_bar;
+use crate::cli::{log_line, progress_bar};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust::data::download::{
@@ -46,16 +46,18 @@ pub fn run(args: &DownloadArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         &config,
         &mut |event| match event {
             DownloadEvent::Cached { file } => {
-                bar.println(format!("{file}: already cached, checksum ok"))
+                log_line(&bar, format!("{file}: already cached, checksum ok"))
             }
             DownloadEvent::Started { file, url, total } => {
                 bar.set_message(file.clone());
                 bar.set_length(total.unwrap_or(0));
                 bar.set_position(0);
-                bar.println(format!("downloading {url}"));
+                log_line(&bar, format!("downloading {url}"));
             }
             DownloadEvent::Progress { received, .. } => bar.set_position(*received),
-            DownloadEvent::Done { file } => bar.println(format!("{file}: downloaded, checksum ok")),
+            DownloadEvent::Done { file } => {
+                log_line(&bar, format!("{file}: downloaded, checksum ok"))
+            }
         },
         &cancel,
     )
