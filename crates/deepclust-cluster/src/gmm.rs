@@ -4,7 +4,7 @@
 //! kept by the highest likelihood (never by labels). All arithmetic in f64.
 
 use crate::kmeans::KMeans;
-use crate::{check_data, ClusterError};
+use crate::{check_data, require_non_negative, require_positive, ClusterError};
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -80,28 +80,11 @@ impl GmmParams {
     }
 
     pub fn validate(&self) -> Result<(), ClusterError> {
-        let invalid = |name, reason: &str| {
-            Err(ClusterError::InvalidParam {
-                name,
-                reason: reason.into(),
-            })
-        };
-        if self.n_components == 0 {
-            return invalid("n_components", "must be at least 1");
-        }
-        if self.n_init == 0 {
-            return invalid("n_init", "must be at least 1");
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter", "must be at least 1");
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return invalid("tol", "must be a finite number >= 0");
-        }
-        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return invalid("reg_covar", "must be a finite number >= 0");
-        }
-        Ok(())
+        require_positive("n_components", self.n_components)?;
+        require_positive("n_init", self.n_init)?;
+        require_positive("max_iter", self.max_iter)?;
+        require_non_negative("tol", self.tol)?;
+        require_non_negative("reg_covar", self.reg_covar)
     }
 
     pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<GmmModel, ClusterError> {

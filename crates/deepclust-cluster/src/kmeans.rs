@@ -2,7 +2,7 @@
 
 use crate::assign::{assign_pass, make_scratch, row_sq_norms, BlockScratch};
 use crate::init::{kmeans_plus_plus, random_rows};
-use crate::{check_data, ClusterError};
+use crate::{check_data, require_non_negative, require_positive, ClusterError};
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -103,25 +103,10 @@ impl KMeansParams {
 
     /// Checks the parameters alone (the data is checked in `fit`).
     pub fn validate(&self) -> Result<(), ClusterError> {
-        let invalid = |name, reason: &str| {
-            Err(ClusterError::InvalidParam {
-                name,
-                reason: reason.to_string(),
-            })
-        };
-        if self.n_clusters == 0 {
-            return invalid("n_clusters", "must be at least 1");
-        }
-        if self.n_init == 0 {
-            return invalid("n_init", "must be at least 1");
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter", "must be at least 1");
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return invalid("tol", "must be a finite number >= 0");
-        }
-        Ok(())
+        require_positive("n_clusters", self.n_clusters)?;
+        require_positive("n_init", self.n_init)?;
+        require_positive("max_iter", self.max_iter)?;
+        require_non_negative("tol", self.tol)
     }
 
     /// Fits on the rows of `x` (n samples x d features).

@@ -30,6 +30,28 @@ pub use gmm::{GaussianMixture, GmmModel, GmmParams, GmmProgress};
 pub use kmeans::{KMeans, KMeansInit, KMeansModel, KMeansParams, KMeansProgress};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
 
+/// `Err(InvalidParam)` unless `value >= 1`, for counts such as `n_clusters` or `n_init`.
+pub(crate) fn require_positive(name: &'static str, value: usize) -> Result<(), ClusterError> {
+    if value == 0 {
+        return Err(ClusterError::InvalidParam {
+            name,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(())
+}
+
+/// `Err(InvalidParam)` unless `value` is finite and `>= 0`, for tolerances.
+pub(crate) fn require_non_negative(name: &'static str, value: f64) -> Result<(), ClusterError> {
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(ClusterError::InvalidParam {
+            name,
+            reason: format!("must be a finite number >= 0, got {value}"),
+        });
+    }
+    Ok(())
+}
+
 /// Validates a data matrix: non-empty, finite. Returns the first offending row on NaN/inf.
 pub(crate) fn check_data(x: ndarray::ArrayView2<'_, f32>) -> Result<(), ClusterError> {
     if x.nrows() == 0 || x.ncols() == 0 {

@@ -4,7 +4,7 @@
 use crate::assign::{assign_pass, make_scratch, row_sq_norms};
 use crate::init::kmeans_plus_plus;
 use crate::kmeans::{KMeansModel, KMeansProgress};
-use crate::{check_data, ClusterError};
+use crate::{check_data, require_positive, ClusterError};
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -71,20 +71,10 @@ impl MiniBatchKMeansParams {
     }
 
     pub fn validate(&self) -> Result<(), ClusterError> {
-        for (name, value) in [
-            ("n_clusters", self.n_clusters),
-            ("batch_size", self.batch_size),
-            ("max_epochs", self.max_epochs),
-            ("n_init", self.n_init),
-        ] {
-            if value == 0 {
-                return Err(ClusterError::InvalidParam {
-                    name,
-                    reason: "must be at least 1".into(),
-                });
-            }
-        }
-        Ok(())
+        require_positive("n_clusters", self.n_clusters)?;
+        require_positive("batch_size", self.batch_size)?;
+        require_positive("max_epochs", self.max_epochs)?;
+        require_positive("n_init", self.n_init)
     }
 
     pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<KMeansModel, ClusterError> {
