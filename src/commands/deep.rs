@@ -303,29 +303,14 @@ pub fn run_dec_command(
             ds.len()
         );
     }
-    let ae = match &args.ae {
-        Some(dir) => {
-            let ae = Autoencoder::load(dir)
-                .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?;
-            if ae.config().input_dim() != ds.dim() {
-                bail!(
-                    "the autoencoder in {} expects {} features, the data has {}",
-                    dir.display(),
-                    ae.config().input_dim(),
-                    ds.dim()
-                );
-            }
-            ae
-        }
-        None => {
-            let mut ae = Autoencoder::new(args.ae_train.config(ds.dim()))
-                .context("invalid autoencoder settings")?;
-            println!("pretraining: {}", serde_json::to_string(ae.config())?);
-            let ae_dir = args.out.as_ref().map(|d| d.join("autoencoder"));
-            train_ae_with_progress(&mut ae, &ds, None, ae_dir.as_deref(), cancel)?;
-            ae
-        }
-    };
+    let ae_dir = args.out.as_ref().map(|d| d.join("autoencoder"));
+    let ae = load_or_train_ae(
+        args.ae.as_deref(),
+        &args.ae_train,
+        &ds,
+        ae_dir.as_deref(),
+        cancel,
+    )?;
     let config = args.dec.config(args.ae_train.seed, gamma);
     println!("config: {}", serde_json::to_string(&config)?);
     let (model, outcome) = fine_tune(ae, &ds, config, cancel)?;
@@ -357,15 +342,52 @@ pub fn run_dec_command(
         println!("model saved in {}", dir.display());
     }
     if let Some(path) = &args.output {
-        crate::commands::kmeans::write_assignments(
-            path,
-            &ds.ids
-                .iter()
-                .map(String::as_str)
-                .zip(outcome.labels.iter().copied())
-                .collect::<Vec<_>>(),
-        )?;
+        write_labels(path, &ds, &outcome.labels)?;
     }
+    Ok(())
+}
+
+/// Loads the autoencoder saved in `dir` (checking it fits the data), or trains a new one
+/// with `train_args` (saved into `save_to` when given).
+pub fn load_or_train_ae(
+    dir: Option<&Path>,
+    train_args: &AeArgs,
+    ds: &Dataset,
+    save_to: Option<&Path>,
+    cancel: &AtomicBool,
+) -> Result<Autoencoder> {
+    let ae = match dir {
+        Some(dir) => Autoencoder::load(dir)
+            .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?,
+        None => {
+            let mut ae = Autoencoder::new(train_args.config(ds.dim()))
+                .context("invalid autoencoder settings")?;
+            println!("pretraining: {}", serde_json::to_string(ae.config())?);
+            train_ae_with_progress(&mut ae, ds, None, save_to, cancel)?;
+            ae
+        }
+    };
+    if ae.config().input_dim() != ds.dim() {
+        bail!(
+            "the autoencoder{} expects {} features, the data has {}",
+            dir.map_or(String::new(), |d| format!(" in {}", d.display())),
+            ae.config().input_dim(),
+            ds.dim()
+        );
+    }
+    Ok(ae)
+}
+
+/// Writes `id,cluster` lines for every item of `ds`.
+pub fn write_labels(path: &Path, ds: &Dataset, labels: &[usize]) -> Result<()> {
+    let rows: Vec<(&str, usize)> = ds
+        .ids
+        .iter()
+        .map(String::as_str)
+        .zip(labels.iter().copied())
+        .collect();
+    crate::commands::kmeans::write_assignments(path, &rows)?;
+    println!("assignments written to {}", path.display());
     Ok(())
 }
 

@@ -1,11 +1,10 @@
 //! `deepclust n2d`: autoencoder code -> UMAP -> Gaussian mixture (N2D), with `--k auto`.
 
 use crate::cli::{describe, print_scores, progress_bar, DataArgs};
-use crate::commands::deep::{train_ae_with_progress, AeArgs};
+use crate::commands::deep::{load_or_train_ae, write_labels, AeArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use deepclust::manifold::UmapProgress;
-use deepclust::nn::Autoencoder;
 use deepclust::pipeline::{n2d, ClusterCount, N2dParams, N2dResult};
 use indicatif::ProgressBar;
 use std::path::PathBuf;
@@ -103,24 +102,7 @@ pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
     let ds = args.data.load()?;
     println!("data: {}", describe(&ds));
     let clusters = parse_k(&args.k, args.k_max)?;
-    let ae = match &args.ae {
-        Some(dir) => Autoencoder::load(dir)
-            .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?,
-        None => {
-            let mut ae = Autoencoder::new(args.ae_train.config(ds.dim()))
-                .context("invalid autoencoder settings")?;
-            println!("pretraining: {}", serde_json::to_string(ae.config())?);
-            train_ae_with_progress(&mut ae, &ds, None, None, cancel)?;
-            ae
-        }
-    };
-    if ae.config().input_dim() != ds.dim() {
-        bail!(
-            "the autoencoder expects {} features, the data has {}",
-            ae.config().input_dim(),
-            ds.dim()
-        );
-    }
+    let ae = load_or_train_ae(args.ae.as_deref(), &args.ae_train, &ds, None, cancel)?;
     let params = N2dParams {
         clusters,
         n_neighbors: args.n_neighbors,
@@ -135,14 +117,7 @@ pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
     println!("total {:.1} s", start.elapsed().as_secs_f64());
     print_scores("N2D", ds.labels.as_deref(), &result.labels)?;
     if let Some(path) = &args.output {
-        crate::commands::kmeans::write_assignments(
-            path,
-            &ds.ids
-                .iter()
-                .map(String::as_str)
-                .zip(result.labels.iter().copied())
-                .collect::<Vec<_>>(),
-        )?;
+        write_labels(path, &ds, &result.labels)?;
     }
     Ok(())
 }
