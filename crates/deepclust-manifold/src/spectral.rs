@@ -195,12 +195,15 @@ fn ritz_residual(v: &[f64], w: &[f64], m: usize, dim: usize) -> (f64, f64) {
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]));
     let top = &order[..dim];
-    let sums: Vec<f64> = v
-        .par_chunks(m)
-        .zip(w.par_chunks(m))
-        .fold(
-            || vec![0.0f64; dim],
-            |mut acc, (vr, wr)| {
+    // Fixed row chunks summed in order: the stopping decision does not depend on the
+    // thread count.
+    const ROWS: usize = 1024;
+    let parts: Vec<Vec<f64>> = v
+        .par_chunks(ROWS * m)
+        .zip(w.par_chunks(ROWS * m))
+        .map(|(vc, wc)| {
+            let mut acc = vec![0.0f64; dim];
+            for (vr, wr) in vc.chunks(m).zip(wc.chunks(m)) {
                 for (c, &o) in top.iter().enumerate() {
                     let mut r = 0.0;
                     for q in 0..m {
@@ -208,16 +211,14 @@ fn ritz_residual(v: &[f64], w: &[f64], m: usize, dim: usize) -> (f64, f64) {
                     }
                     acc[c] += r * r;
                 }
-                acc
-            },
-        )
-        .reduce(
-            || vec![0.0f64; dim],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+            }
+            acc
+        })
+        .collect();
+    let mut sums = vec![0.0f64; dim];
+    for p in parts {
+        sums.iter_mut().zip(p).for_each(|(x, y)| *x += y);
+    }
     let residual = top
         .iter()
         .zip(sums)

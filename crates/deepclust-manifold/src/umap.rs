@@ -702,6 +702,16 @@ mod tests {
             .fit_transform_knn(&knn, &mut no_progress(), &cancel)
             .unwrap();
         assert_eq!(a, c);
+        // Same result on a one-thread pool (the parallel stages sum in fixed chunks).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let single = pool.install(|| {
+            p.fit_transform(x.view(), &mut no_progress(), &cancel)
+                .unwrap()
+        });
+        assert_eq!(a, single);
         let d = p
             .clone()
             .seed(12)
