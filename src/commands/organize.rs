@@ -80,6 +80,11 @@ pub struct OrganizeArgs {
     /// earlier run in the same --out.
     #[arg(long)]
     pub no_cache: bool,
+    /// ONNX image model for --by content embeddings (torchvision layout: [N,3,224,224] in,
+    /// [N,D] out), e.g. ../shared/models/mobilenetv2-features.onnx. Needs a build with the
+    /// `onnx` feature; without it, model-free thumbnail features are used.
+    #[arg(long, value_name = "PATH.onnx")]
+    pub model: Option<PathBuf>,
 }
 
 impl OrganizeArgs {
@@ -116,7 +121,8 @@ impl OrganizeArgs {
             .duplicate_threshold(self.duplicate_threshold)
             .html(!self.no_html)
             .follow_symlinks(self.follow_symlinks)
-            .use_cache(!self.no_cache);
+            .use_cache(!self.no_cache)
+            .model(self.model.clone());
         params.validate().context("cannot organize")?;
         Ok(params)
     }

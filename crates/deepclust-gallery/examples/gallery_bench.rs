@@ -6,8 +6,9 @@
 //!     --idx ../shared/data/fashion-mnist --n 2000 --side 112 --work /tmp/gallery-bench
 //! ```
 //! Writes `<work>/library` (the photos, in year folders), `<work>/labels.csv` (ground truth,
-//! outside the library) and `<work>/organized`. Re-running reuses the generated library; the
-//! organizer's cache is switched off so every run measures a full scan.
+//! outside the library) and `<work>/organized`. `--model PATH.onnx` (with `--features onnx`)
+//! embeds with a pretrained network instead of the model-free features. Re-running reuses the
+//! generated library; the organizer's cache is switched off so every run measures a full scan.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use deepclust_data::idx::{read_idx_images, read_idx_labels};
@@ -39,6 +40,7 @@ struct Opts {
     side: u32,
     work: PathBuf,
     k: KChoice,
+    model: Option<PathBuf>,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -48,6 +50,7 @@ fn parse() -> Result<Opts, String> {
         side: 112,
         work: std::env::temp_dir().join("gallery-bench"),
         k: KChoice::Fixed(10),
+        model: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -59,6 +62,7 @@ fn parse() -> Result<Opts, String> {
             "--side" => o.side = val()?.parse().map_err(|e| format!("--side: {e}"))?,
             "--work" => o.work = PathBuf::from(val()?),
             "--k" => o.k = val()?.parse()?,
+            "--model" => o.model = Some(PathBuf::from(val()?)),
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -167,6 +171,7 @@ fn main() -> Result<(), String> {
         ])
         .k(o.k)
         .near_duplicates(true)
+        .model(o.model.clone())
         .use_cache(false);
     let scan_done = std::sync::Mutex::new(None);
     let t0 = Instant::now();

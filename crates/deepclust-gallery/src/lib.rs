@@ -1,6 +1,26 @@
 //! Photo-gallery organizer: reads a photo tree (never writing to it), groups photos by day,
 //! event, place and content, and builds a plan of links into an output tree that is applied
 //! without ever overwriting anything.
+//!
+//! Data flows one way: [`scan`] (walk, sniff, EXIF, thumbnail, features; parallel, cached)
+//! -> grouping ([`events`], [`places`], [`content`]) -> [`plan`] (pure) -> [`apply`] (links)
+//! -> [`manifest`], cache and [`html`] index. [`organize()`] runs all of it:
+//!
+//! ```no_run
+//! use deepclust_gallery::{organize, GroupKind, LinkMode, OrganizeParams};
+//! use std::sync::atomic::AtomicBool;
+//! let params = OrganizeParams::new("Photos", "Organized")
+//!     .by(vec![GroupKind::Date, GroupKind::Event, GroupKind::Place])
+//!     .link(LinkMode::Symlink);
+//! let report = organize(&params, &|_progress| {}, &AtomicBool::new(false))?;
+//! println!("{} photos, {} skipped", report.photos.len(), report.skipped.len());
+//! # Ok::<(), deepclust_gallery::GalleryError>(())
+//! ```
+//!
+//! Output layout: `by-date/YYYY/YYYY-MM-DD/`, `by-event/YYYY/<first day>[ to <last day>] <city>/`,
+//! `by-place/<Country>/<Region>/<City>/` (or `unknown-place/`), `by-content/<name>/`,
+//! `near-duplicates/group-NNNN/`, plus `manifest.json`, `index.html`, `thumbs/`, the cache
+//! `.deepclust-cache.json` and the marker `.deepclust-organized`.
 
 pub mod civil;
 pub mod content;
@@ -20,6 +40,8 @@ pub use sniff::ImageKind;
 pub mod apply;
 pub mod html;
 pub mod manifest;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod organize;
 pub mod plan;
 

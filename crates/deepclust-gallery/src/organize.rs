@@ -55,6 +55,9 @@ pub struct OrganizeParams {
     pub follow_symlinks: bool,
     /// Reuse the per-photo cache and content model of an earlier run in the same output.
     pub use_cache: bool,
+    /// ONNX image model for content embeddings (needs the `onnx` cargo feature); `None` uses
+    /// the model-free thumbnail features.
+    pub model: Option<PathBuf>,
 }
 
 impl Default for OrganizeParams {
@@ -73,6 +76,7 @@ impl Default for OrganizeParams {
             html: true,
             follow_symlinks: false,
             use_cache: true,
+            model: None,
         }
     }
 }
@@ -129,6 +133,10 @@ impl OrganizeParams {
         self.use_cache = on;
         self
     }
+    pub fn model(mut self, model: Option<PathBuf>) -> Self {
+        self.model = model;
+        self
+    }
 
     /// Checks values and the safety rules on the two directories.
     pub fn validate(&self) -> Result<(), GalleryError> {
@@ -151,6 +159,17 @@ impl OrganizeParams {
                 return bad(format!("k=auto needs a maximum of at least 2, got {max}"))
             }
             _ => {}
+        }
+        if let Some(m) = &self.model {
+            if !cfg!(feature = "onnx") {
+                return Err(GalleryError::path(
+                    m,
+                    "ONNX models need deepclust built with the `onnx` feature",
+                ));
+            }
+            if !m.is_file() {
+                return Err(GalleryError::path(m, "model file not found"));
+            }
         }
         if self.duplicate_threshold > 32 {
             return bad(format!(
@@ -297,6 +316,26 @@ fn strip_count(name: &str) -> String {
     }
 }
 
+#[cfg(feature = "onnx")]
+fn load_embedder(path: &Path) -> Result<crate::thumbs::Embedder, GalleryError> {
+    let model = crate::onnx::OnnxEmbedder::load(path).map_err(|e| GalleryError::path(path, e))?;
+    let id = model.id.clone();
+    Ok(crate::thumbs::Embedder {
+        id,
+        // Decode a little above the network's 224 so the centre crop is sharp.
+        decode_side: 256,
+        embed: std::sync::Arc::new(move |img| model.embed(img)),
+    })
+}
+
+#[cfg(not(feature = "onnx"))]
+fn load_embedder(path: &Path) -> Result<crate::thumbs::Embedder, GalleryError> {
+    Err(GalleryError::path(
+        path,
+        "ONNX models need deepclust built with the `onnx` feature",
+    ))
+}
+
 /// Runs the organizer. See [`OrganizeParams`].
 pub fn organize(
     params: &OrganizeParams,
@@ -344,7 +383,12 @@ pub fn organize(
         }
     }
 
+    let embedder = match (&params.model, need_content) {
+        (Some(path), true) => Some(load_embedder(path)?),
+        _ => None,
+    };
     let scan_params = ScanParams {
+        embedder,
         follow_symlinks: params.follow_symlinks,
         content: need_content,
         thumb_dir: thumb_dir.clone(),
@@ -434,7 +478,7 @@ pub fn organize(
             .map(|p| {
                 p.content
                     .as_ref()
-                    .map_or(&[][..], |c| c.embedding.as_slice())
+                    .map_or(&[][..], |c| c.clustering_embedding())
             })
             .collect();
         if wants(GroupKind::Content) && n > 0 {
@@ -442,6 +486,11 @@ pub fn organize(
             let (labels, model) =
                 cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
             let reused = prev_model.is_some_and(|m| *m == model);
+            let embedding_label = if params.model.is_some() {
+                "the ONNX model's embeddings"
+            } else {
+                "thumbnail pixels, colour and texture"
+            };
             let k = model.centroids.len();
             let mut clusters = Vec::new();
             let mut used_folders: HashSet<String> = HashSet::new();
@@ -476,7 +525,11 @@ pub fn organize(
                 assignments[i].push(Assignment {
                     kind: GroupKind::Content,
                     group: clusters[l].folder.clone(),
-                    reason: format!("content cluster {} of {k} (K-Means on thumbnail pixels, colour and texture)", l + 1),
+                    reason: format!(
+                        "content cluster {} of {k} (K-Means on {})",
+                        l + 1,
+                        embedding_label
+                    ),
                 });
             }
             content_summary = Some((

@@ -83,6 +83,16 @@ pub struct ScanParams {
     pub exclude: Vec<PathBuf>,
     /// Files larger than this are skipped (and reported) rather than read into memory.
     pub max_file_bytes: u64,
+    /// Embedding to use instead of the model-free one (with `content`).
+    pub embedder: Option<thumbs::Embedder>,
+}
+
+impl ScanParams {
+    fn embedder_id(&self) -> &str {
+        self.embedder
+            .as_ref()
+            .map_or(thumbs::BUILTIN_EMBEDDER, |e| e.id.as_str())
+    }
 }
 
 impl Default for ScanParams {
@@ -93,6 +103,7 @@ impl Default for ScanParams {
             thumb_dir: None,
             exclude: Vec::new(),
             max_file_bytes: 512 << 20,
+            embedder: None,
         }
     }
 }
@@ -221,7 +232,11 @@ fn process_file(
     let size = meta.len();
 
     if let Some(prev) = cache.get(&rel_path) {
-        let content_ok = !params.content || prev.content.is_some();
+        let content_ok = !params.content
+            || prev
+                .content
+                .as_ref()
+                .is_some_and(|c| c.embedder == params.embedder_id());
         let thumb_ok = params
             .thumb_dir
             .as_ref()
@@ -283,10 +298,14 @@ fn process_file(
         }
     };
 
-    let thumb = match thumbs::decode_thumbnail(&bytes, kind, exif.orientation, thumbs::THUMB_SIZE) {
+    let decode_side = params.embedder.as_ref().map_or(thumbs::THUMB_SIZE, |e| {
+        e.decode_side.max(thumbs::THUMB_SIZE)
+    });
+    let decoded = match thumbs::decode_thumbnail(&bytes, kind, exif.orientation, decode_side) {
         Ok(t) => t,
         Err(e) => return skip(format!("undecodable image ({e})")),
     };
+    let thumb = thumbs::shrink(&decoded, thumbs::THUMB_SIZE);
     let mut record = PhotoRecord {
         rel_path: rel_path.clone(),
         size,
@@ -304,7 +323,17 @@ fn process_file(
         notes,
     };
     if params.content {
-        record.content = Some(thumbs::features(&thumb));
+        let mut features = thumbs::features(&thumb);
+        if let Some(embedder) = &params.embedder {
+            match (embedder.embed)(&decoded) {
+                Ok(v) => {
+                    features.model_embedding = Some(v);
+                    features.embedder = embedder.id.clone();
+                }
+                Err(e) => return skip(format!("embedding failed ({e})")),
+            }
+        }
+        record.content = Some(features);
     }
     if let Some(dir) = &params.thumb_dir {
         match thumbs::encode_jpeg(&thumb) {

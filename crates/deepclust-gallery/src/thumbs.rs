@@ -47,16 +47,19 @@ pub fn decode_thumbnail(
         ImageKind::Jpeg => decode_jpeg_scaled(bytes, max_side)?,
         ImageKind::Png => decode_png(bytes)?,
     };
+    Ok(apply_orientation(shrink(&img, max_side), orientation))
+}
+
+/// A copy whose longest side is at most `max_side` (the same image when already small).
+pub fn shrink(img: &RgbImage, max_side: u32) -> RgbImage {
     let (w, h) = img.dimensions();
-    let img = if w.max(h) > max_side {
-        let scale = f64::from(max_side) / f64::from(w.max(h));
-        let nw = ((f64::from(w) * scale).round() as u32).max(1);
-        let nh = ((f64::from(h) * scale).round() as u32).max(1);
-        imageops::resize(&img, nw, nh, imageops::FilterType::Triangle)
-    } else {
-        img
-    };
-    Ok(apply_orientation(img, orientation))
+    if w.max(h) <= max_side {
+        return img.clone();
+    }
+    let scale = f64::from(max_side) / f64::from(w.max(h));
+    let nw = ((f64::from(w) * scale).round() as u32).max(1);
+    let nh = ((f64::from(h) * scale).round() as u32).max(1);
+    imageops::resize(img, nw, nh, imageops::FilterType::Triangle)
 }
 
 fn decode_jpeg_scaled(bytes: &[u8], max_side: u32) -> Result<RgbImage, String> {
@@ -138,8 +141,15 @@ pub fn apply_orientation(img: RgbImage, orientation: u16) -> RgbImage {
 /// What the content grouping needs from one image, computed from its thumbnail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContentFeatures {
-    /// Concatenated embedding (see [`embed`]).
+    /// [`embed`]'s model-free features (always computed: near-duplicate checks use them).
     pub embedding: Vec<f32>,
+    /// A model's embedding, used for clustering instead of `embedding` when present.
+    #[serde(default)]
+    pub model_embedding: Option<Vec<f32>>,
+    /// Which embedder made the clustering embedding ([`BUILTIN_EMBEDDER`] or a model id); the
+    /// cache is only reused for the same one.
+    #[serde(default)]
+    pub embedder: String,
     /// 64-bit difference hash.
     pub dhash: u64,
 }
@@ -220,10 +230,42 @@ pub fn embed(img: &RgbImage) -> Vec<f32> {
     out
 }
 
+/// Id of the model-free embedding in caches and manifests.
+pub const BUILTIN_EMBEDDER: &str = "builtin-v1";
+
+impl ContentFeatures {
+    /// The embedding clustering uses.
+    pub fn clustering_embedding(&self) -> &[f32] {
+        self.model_embedding.as_deref().unwrap_or(&self.embedding)
+    }
+}
+
 pub fn features(img: &RgbImage) -> ContentFeatures {
     ContentFeatures {
         embedding: embed(img),
+        model_embedding: None,
+        embedder: BUILTIN_EMBEDDER.to_string(),
         dhash: dhash(img),
+    }
+}
+
+type EmbedFn = dyn Fn(&RgbImage) -> Result<Vec<f32>, String> + Send + Sync;
+
+/// An external embedding (e.g. an ONNX network) used instead of [`embed`].
+#[derive(Clone)]
+pub struct Embedder {
+    pub id: String,
+    /// Longest side the image is decoded at for this embedder (the network resizes itself).
+    pub decode_side: u32,
+    pub embed: std::sync::Arc<EmbedFn>,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("id", &self.id)
+            .field("decode_side", &self.decode_side)
+            .finish()
     }
 }
 

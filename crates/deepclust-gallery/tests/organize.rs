@@ -589,3 +589,62 @@ fn near_duplicates_pair_each_camera_photo_with_its_resized_copy() {
         "unrelated photos were grouped together"
     );
 }
+
+/// Opens index.html in headless Chromium (when installed) and checks that the thumbnails
+/// rendered: a page of text and broken-image icons has few colours, photos have thousands.
+#[test]
+fn html_index_renders_in_headless_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!("SKIP: no chromium on PATH (Debian package `chromium`)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    make_library(&lib);
+    let out = dir.path().join("out");
+    run(&all_groupings(&lib, &out));
+    let shot = dir.path().join("shot.png");
+    let mut child = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1000,900",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", out.join("index.html").display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > 90 {
+            child.kill().unwrap();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let img = image::open(&shot).unwrap().to_rgb8();
+    let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    eprintln!(
+        "screenshot {}x{}, {} colours",
+        img.width(),
+        img.height(),
+        colours.len()
+    );
+    assert!(
+        colours.len() > 2000,
+        "only {} colours: thumbnails did not render",
+        colours.len()
+    );
+}
