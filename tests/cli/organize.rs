@@ -201,4 +201,21 @@ fn refuses_an_output_folder_it_did_not_make() {
     ]);
     assert!(!bad_k.status.success());
     assert!(stderr(&bad_k).contains("--k must be"), "{}", stderr(&bad_k));
+    // A model that is not there (or a build without the onnx feature) is a clear error.
+    let no_model = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "--by",
+        "content",
+        "--model",
+        "missing.onnx",
+    ]);
+    assert!(!no_model.status.success());
+    assert!(
+        stderr(&no_model).contains("missing.onnx"),
+        "{}",
+        stderr(&no_model)
+    );
 }
