@@ -26,6 +26,7 @@ pub struct ManifestPhoto {
     pub place: Option<Place>,
     pub camera: Option<String>,
     pub orientation: u16,
+    /// 0-based id, as in `content_clusters[].id` (folder names count from 1).
     pub content_cluster: Option<usize>,
     pub dhash: Option<String>,
     pub groups: Vec<Assignment>,
@@ -116,10 +117,20 @@ impl Manifest {
 
 /// Writes JSON through a temporary file and a rename, so a crash never leaves half a file.
 /// Only used for the organizer's own files (manifest, cache) inside the output directory.
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), GalleryError> {
+/// `pretty` for files people read (the manifest); compact for the cache, whose embeddings
+/// take about 3x the space when every number gets its own indented line.
+pub fn write_json_atomic<T: Serialize>(
+    path: &Path,
+    value: &T,
+    pretty: bool,
+) -> Result<(), GalleryError> {
     let tmp = path.with_extension("json.partial");
-    let bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| GalleryError::path(path, format!("cannot serialise: {e}")))?;
+    let bytes = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    }
+    .map_err(|e| GalleryError::path(path, format!("cannot serialise: {e}")))?;
     fs::write(&tmp, bytes).map_err(|e| GalleryError::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| GalleryError::io(path, e))
 }

@@ -620,7 +620,7 @@ pub fn organize(
 
     let manifest = Manifest::from_report(&report, params);
     let manifest_path = output.join(MANIFEST_FILE);
-    write_json_atomic(&manifest_path, &manifest)?;
+    write_json_atomic(&manifest_path, &manifest, true)?;
     report.manifest = Some(manifest_path);
 
     if params.use_cache {
@@ -638,7 +638,7 @@ pub fn organize(
             photos: cached,
             content_model: model,
         };
-        write_json_atomic(&cache_path, &cache_file)?;
+        write_json_atomic(&cache_path, &cache_file, false)?;
     }
     if params.html {
         let path = output.join(INDEX_FILE);
