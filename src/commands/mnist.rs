@@ -149,10 +149,25 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
         alpha: 1.0,
         kmeans_n_init: 20,
     };
+    let dec_text = if preset.run_dec {
+        format!(
+            "DEC alpha 1, update interval {}, tol {}, maxiter {}, SGD lr {} momentum 0.9",
+            dec_args.update_interval, dec_args.tol, dec_args.maxiter, dec_args.dec_lr
+        )
+    } else {
+        "DEC skipped".to_string()
+    };
+    let n2d_text = if protocol == Protocol::Split {
+        "N2D skipped (UMAP cannot place validation images)"
+    } else {
+        "N2D: UMAP n_neighbors 20, min_dist 0, 10 components, then a full-covariance Gaussian mixture"
+    };
     println!(
-        "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; DEC alpha 1, update interval {}, tol {}, maxiter {}, SGD lr {} momentum 0.9; K-Means n_init 10 (raw) / 20 (codes)",
+        "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
         ae_args.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
-        ae_args.lr, ae_args.batch_size, args.seed, dec_args.update_interval, dec_args.tol, dec_args.maxiter, dec_args.dec_lr
+        ae_args.lr,
+        ae_args.batch_size,
+        args.seed,
     );
     let mut rows = Vec::new();
     let protocols: &[Protocol] = match protocol {
