@@ -9,5 +9,6 @@ pub use deepclust_gallery as gallery;
 pub use deepclust_manifold as manifold;
 pub use deepclust_metrics as metrics;
 pub use deepclust_nn as nn;
+pub use deepclust_report as report;
 
 pub mod pipeline;

@@ -1,6 +1,7 @@
 //! `deepclust kmeans`: K-Means on raw features.
 
 use crate::cli::{describe, print_scores, progress_bar, DataArgs};
+use crate::commands::report_args::{ReportArgs, RunRecord};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use deepclust::cluster::{KMeans, KMeansModel, KMeansParams, MiniBatchKMeans};
@@ -50,6 +51,8 @@ pub struct KmeansArgs {
     /// Also write the run's summary (config, time, inertia, scores) as JSON to this file.
     #[arg(long, value_name = "JSON")]
     pub summary_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Everything a run did, printed at the start and saved beside the model.
@@ -178,6 +181,24 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     if let Some(dir) = &args.save_model {
         save_model(dir, &summary, &model)?;
         println!("model saved in {}", dir.display());
+    }
+    if args.report.report.is_some() {
+        let confidence = deepclust::report::confidence::from_centroid_distance(
+            fit_set.features.view(),
+            model.centroids().view(),
+            model.labels(),
+        )?;
+        args.report.write_if_requested(&RunRecord {
+            confidence: Some((&confidence, "closeness to the centre")),
+            timings: vec![("fit".into(), seconds)],
+            ..RunRecord::new(
+                "K-Means",
+                &fit_set,
+                model.labels(),
+                serde_json::to_value(&config)?,
+                args.seed,
+            )
+        })?;
     }
     if let Some(path) = &args.summary_json {
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)

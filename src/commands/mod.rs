@@ -5,3 +5,4 @@ pub mod kmeans;
 pub mod mnist;
 pub mod n2d;
 pub mod organize;
+pub mod report_args;

@@ -207,3 +207,33 @@ fn help_explains_the_commands() {
         assert!(text.contains(word), "{text}");
     }
 }
+
+#[test]
+fn kmeans_writes_a_report_whose_files_all_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let out = deepclust(&[
+        "kmeans",
+        "--data",
+        "synthetic:300",
+        "--k",
+        "10",
+        "--n-init",
+        "2",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    let mut referenced = 0;
+    for part in html.split("src=\"").skip(1) {
+        let target = &part[..part.find('"').unwrap()];
+        assert!(
+            report.join(target).is_file(),
+            "index.html refers to missing {target}"
+        );
+        referenced += 1;
+    }
+    // A montage per cluster at least (small clusters get no separate least-confident strip).
+    assert!(referenced >= 10, "{referenced} images referenced");
+}
