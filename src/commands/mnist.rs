@@ -7,12 +7,14 @@ use crate::commands::deep::{
     fine_tune, print_table, train_ae_with_progress, AeArgs, DecArgs, OptimizerArg, ResultRow,
 };
 use crate::commands::n2d::n2d_with_progress;
+use crate::commands::report_args::{ReportArgs, RunRecord};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust::cluster::KMeans;
 use deepclust::data::{split_fraction, Dataset};
 use deepclust::nn::Autoencoder;
 use deepclust::pipeline::N2dParams;
+use deepclust::report::{AeEpoch, DecUpdate};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -59,6 +61,10 @@ pub struct MnistArgs {
     /// Folder for the models and results (an autoencoder found there is reused or resumed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// HTML report of the final method (DEC, or N2D with --best) per protocol, in
+    /// DIR/split and DIR/full.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 struct Preset {
@@ -205,6 +211,11 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
             args.seed,
             out.as_deref(),
             cancel,
+            &args.report.for_subfolder(if protocol == Protocol::Split {
+                "split"
+            } else {
+                "full"
+            }),
         )?);
     }
     println!();
@@ -229,6 +240,7 @@ fn run_protocol(
     seed: u64,
     out: Option<&Path>,
     cancel: &AtomicBool,
+    report: &ReportArgs,
 ) -> Result<Vec<ResultRow>> {
     let scored = eval.unwrap_or(train);
     let truth = scored.labels.as_deref();
@@ -332,6 +344,48 @@ fn run_protocol(
         print_scores("DEC", truth, &pred)?,
         outcome.seconds + ae_seconds,
     );
+    if report.report.is_some() {
+        let reported = eval.unwrap_or(train);
+        let q = model.soft_assign(reported.features.view())?;
+        let confidence: Vec<f32> = q
+            .outer_iter()
+            .map(|r| r.iter().copied().fold(0.0, f32::max))
+            .collect();
+        let codes = model.embed(reported.features.view())?;
+        let dec_curve = model
+            .history()
+            .iter()
+            .map(|r| DecUpdate {
+                iteration: r.iter,
+                loss: r.loss,
+                kl_loss: r.kl_loss,
+                reconstruction_loss: r.reconstruction_loss,
+                label_change: r.delta_label,
+                scores: r.scores,
+            })
+            .collect();
+        report.write_if_requested(&RunRecord {
+            confidence: Some((&confidence, "max q")),
+            embedding: Some((codes.view(), "DEC code")),
+            timings: vec![
+                ("autoencoder".into(), ae_seconds),
+                ("DEC".into(), outcome.seconds),
+            ],
+            ae_curve: ae_curve(model.autoencoder()),
+            dec_curve,
+            notes: vec![format!(
+                "DEC stopped after {} steps ({:?})",
+                outcome.iterations, outcome.stop
+            )],
+            ..RunRecord::new(
+                format!("DEC on {} ({protocol})", reported.source),
+                reported,
+                &pred,
+                serde_json::to_value(model.config())?,
+                seed,
+            )
+        })?;
+    }
     if let Some(dir) = out {
         let dec_dir = dir.join("dec");
         model
@@ -340,4 +394,16 @@ fn run_protocol(
         std::fs::write(dec_dir.join("dec_log.csv"), model.log_csv())?;
     }
     Ok(rows)
+}
+
+/// The autoencoder's loss per epoch, for the report.
+fn ae_curve(ae: &Autoencoder) -> Vec<AeEpoch> {
+    ae.history()
+        .iter()
+        .map(|e| AeEpoch {
+            epoch: e.epoch,
+            train_loss: e.train_loss,
+            val_loss: e.val_loss,
+        })
+        .collect()
 }

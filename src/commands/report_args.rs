@@ -102,6 +102,15 @@ impl<'a> RunRecord<'a> {
 }
 
 impl ReportArgs {
+    /// The same options with the report folder moved to `DIR/<name>` (for commands that
+    /// write one report per stage or protocol).
+    pub fn for_subfolder(&self, name: &str) -> ReportArgs {
+        ReportArgs {
+            report: self.report.as_ref().map(|d| d.join(name)),
+            ..self.clone()
+        }
+    }
+
     /// Writes the report when `--report DIR` was given and prints where it is; does
     /// nothing otherwise. Problems that did not stop the report (an unreadable picture)
     /// are printed as warnings.
