@@ -3,6 +3,7 @@
 //! version + weights.safetensors + logs) so it can be resumed or reused.
 
 use crate::cli::{describe, log_line, print_scores, progress_bar, DataArgs};
+use crate::commands::report_args::{ReportArgs, RunRecord};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust::data::Dataset;
@@ -10,6 +11,7 @@ use deepclust::metrics::Scores;
 use deepclust::nn::{
     Autoencoder, AutoencoderConfig, DecConfig, DecModel, DecOutcome, EpochReport, Optimizer,
 };
+use deepclust::report::{AeEpoch, DecUpdate};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -253,6 +255,8 @@ pub struct DecCommandArgs {
     /// Write one line per item: id, cluster.
     #[arg(long, value_name = "CSV")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Runs DEC (gamma None) or IDEC with a progress bar over the gradient steps.
@@ -344,6 +348,73 @@ pub fn run_dec_command(
     if let Some(path) = &args.output {
         write_labels(path, &ds, &outcome.labels)?;
     }
+    write_dec_report(&args.report, &model, &outcome, &ds, &outcome.labels, 0.0)?;
+    Ok(())
+}
+
+/// The HTML report of a DEC/IDEC run on `ds` (when `--report` was given): montages ranked
+/// by max q, the code mapped by PCA, the autoencoder and DEC curves.
+pub fn write_dec_report(
+    report: &ReportArgs,
+    model: &DecModel,
+    outcome: &DecOutcome,
+    ds: &Dataset,
+    labels: &[usize],
+    ae_seconds: f64,
+) -> Result<()> {
+    if report.report.is_none() {
+        return Ok(());
+    }
+    let q = model.soft_assign(ds.features.view())?;
+    let confidence: Vec<f32> = q
+        .outer_iter()
+        .map(|r| r.iter().copied().fold(0.0, f32::max))
+        .collect();
+    let codes = model.embed(ds.features.view())?;
+    let name = model.config().method_name();
+    let ae_curve = model
+        .autoencoder()
+        .history()
+        .iter()
+        .map(|e| AeEpoch {
+            epoch: e.epoch,
+            train_loss: e.train_loss,
+            val_loss: e.val_loss,
+        })
+        .collect();
+    let dec_curve = model
+        .history()
+        .iter()
+        .map(|r| DecUpdate {
+            iteration: r.iter,
+            loss: r.loss,
+            kl_loss: r.kl_loss,
+            reconstruction_loss: r.reconstruction_loss,
+            label_change: r.delta_label,
+            scores: r.scores,
+        })
+        .collect();
+    report.write_if_requested(&RunRecord {
+        confidence: Some((&confidence, "max q")),
+        embedding: Some((codes.view(), "code")),
+        timings: vec![
+            ("autoencoder".into(), ae_seconds),
+            (name.into(), outcome.seconds),
+        ],
+        ae_curve,
+        dec_curve,
+        notes: vec![format!(
+            "{name} stopped after {} steps ({:?})",
+            outcome.iterations, outcome.stop
+        )],
+        ..RunRecord::new(
+            format!("{name} on {}", ds.source),
+            ds,
+            labels,
+            serde_json::to_value(model.config())?,
+            model.config().seed,
+        )
+    })?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 
 use crate::cli::{describe, print_scores, progress_bar, DataArgs, SubsetArg};
 use crate::commands::deep::{
-    fine_tune, print_table, train_ae_with_progress, AeArgs, DecArgs, OptimizerArg, ResultRow,
+    fine_tune, print_table, train_ae_with_progress, write_dec_report, AeArgs, DecArgs,
+    OptimizerArg, ResultRow,
 };
 use crate::commands::n2d::n2d_with_progress;
 use crate::commands::report_args::{ReportArgs, RunRecord};
@@ -14,7 +15,7 @@ use deepclust::cluster::KMeans;
 use deepclust::data::{split_fraction, Dataset};
 use deepclust::nn::Autoencoder;
 use deepclust::pipeline::N2dParams;
-use deepclust::report::{AeEpoch, DecUpdate};
+use deepclust::report::AeEpoch;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -324,6 +325,26 @@ fn run_protocol(
             print_scores("N2D", truth, &result.labels)?,
             secs,
         );
+        if dec_args.is_none() {
+            let confidence: Vec<f32> = result.confidence.iter().map(|&p| p as f32).collect();
+            report.write_if_requested(&RunRecord {
+                confidence: Some((&confidence, "mixture responsibility")),
+                embedding: Some((result.embedding.view(), "UMAP of the autoencoder code")),
+                timings: vec![
+                    ("autoencoder".into(), ae_seconds),
+                    ("UMAP".into(), result.umap_seconds),
+                    ("mixture".into(), result.gmm_seconds),
+                ],
+                ae_curve: ae_curve(&ae),
+                ..RunRecord::new(
+                    format!("N2D on {}", train.source),
+                    train,
+                    &result.labels,
+                    serde_json::to_value(&params)?,
+                    seed,
+                )
+            })?;
+        }
     }
 
     // 4. DEC, initialised from the same autoencoder.
@@ -344,48 +365,14 @@ fn run_protocol(
         print_scores("DEC", truth, &pred)?,
         outcome.seconds + ae_seconds,
     );
-    if report.report.is_some() {
-        let reported = eval.unwrap_or(train);
-        let q = model.soft_assign(reported.features.view())?;
-        let confidence: Vec<f32> = q
-            .outer_iter()
-            .map(|r| r.iter().copied().fold(0.0, f32::max))
-            .collect();
-        let codes = model.embed(reported.features.view())?;
-        let dec_curve = model
-            .history()
-            .iter()
-            .map(|r| DecUpdate {
-                iteration: r.iter,
-                loss: r.loss,
-                kl_loss: r.kl_loss,
-                reconstruction_loss: r.reconstruction_loss,
-                label_change: r.delta_label,
-                scores: r.scores,
-            })
-            .collect();
-        report.write_if_requested(&RunRecord {
-            confidence: Some((&confidence, "max q")),
-            embedding: Some((codes.view(), "DEC code")),
-            timings: vec![
-                ("autoencoder".into(), ae_seconds),
-                ("DEC".into(), outcome.seconds),
-            ],
-            ae_curve: ae_curve(model.autoencoder()),
-            dec_curve,
-            notes: vec![format!(
-                "DEC stopped after {} steps ({:?})",
-                outcome.iterations, outcome.stop
-            )],
-            ..RunRecord::new(
-                format!("DEC on {} ({protocol})", reported.source),
-                reported,
-                &pred,
-                serde_json::to_value(model.config())?,
-                seed,
-            )
-        })?;
-    }
+    write_dec_report(
+        report,
+        &model,
+        &outcome,
+        eval.unwrap_or(train),
+        &pred,
+        ae_seconds,
+    )?;
     if let Some(dir) = out {
         let dec_dir = dir.join("dec");
         model

@@ -237,3 +237,46 @@ fn kmeans_writes_a_report_whose_files_all_exist() {
     // A montage per cluster at least (small clusters get no separate least-confident strip).
     assert!(referenced >= 10, "{referenced} images referenced");
 }
+
+#[test]
+fn dec_trains_saves_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let model = dir.path().join("model");
+    let out = deepclust(&[
+        "dec",
+        "--data",
+        "synthetic:300",
+        "--k",
+        "10",
+        "--epochs",
+        "3",
+        "--dims",
+        "64,10",
+        "--maxiter",
+        "280",
+        "--out",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("AE + K-Means (the initialisation)") && text.contains("dec:"),
+        "{text}"
+    );
+    assert!(model.join("config.json").is_file() && model.join("dec_log.csv").is_file());
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    for part in html.split("src=\"").skip(1) {
+        let target = &part[..part.find('"').unwrap()];
+        assert!(
+            report.join(target).is_file(),
+            "index.html refers to missing {target}"
+        );
+    }
+    assert!(
+        html.contains("max q"),
+        "the DEC report ranks members by max q"
+    );
+}
