@@ -372,16 +372,6 @@ pub fn write_dec_report(
         .collect();
     let codes = model.embed(ds.features.view())?;
     let name = model.config().method_name();
-    let ae_curve = model
-        .autoencoder()
-        .history()
-        .iter()
-        .map(|e| AeEpoch {
-            epoch: e.epoch,
-            train_loss: e.train_loss,
-            val_loss: e.val_loss,
-        })
-        .collect();
     let dec_curve = model
         .history()
         .iter()
@@ -401,7 +391,7 @@ pub fn write_dec_report(
             ("autoencoder".into(), ae_seconds),
             (name.into(), outcome.seconds),
         ],
-        ae_curve,
+        ae_curve: ae_curve(model.autoencoder()),
         dec_curve,
         notes: vec![format!(
             "{name} stopped after {} steps ({:?})",
@@ -485,4 +475,16 @@ pub fn print_table(rows: &[ResultRow]) {
             ),
         }
     }
+}
+
+/// The autoencoder's loss per epoch, for the report.
+pub fn ae_curve(ae: &Autoencoder) -> Vec<AeEpoch> {
+    ae.history()
+        .iter()
+        .map(|e| AeEpoch {
+            epoch: e.epoch,
+            train_loss: e.train_loss,
+            val_loss: e.val_loss,
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 
 use crate::cli::{describe, print_scores, progress_bar, DataArgs, SubsetArg};
 use crate::commands::deep::{
-    fine_tune, print_table, train_ae_with_progress, write_dec_report, AeArgs, DecArgs,
+    ae_curve, fine_tune, print_table, train_ae_with_progress, write_dec_report, AeArgs, DecArgs,
     OptimizerArg, ResultRow,
 };
 use crate::commands::n2d::n2d_with_progress;
@@ -15,7 +15,6 @@ use deepclust::cluster::KMeans;
 use deepclust::data::{split_fraction, Dataset};
 use deepclust::nn::Autoencoder;
 use deepclust::pipeline::N2dParams;
-use deepclust::report::AeEpoch;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -381,16 +380,4 @@ fn run_protocol(
         std::fs::write(dec_dir.join("dec_log.csv"), model.log_csv())?;
     }
     Ok(rows)
-}
-
-/// The autoencoder's loss per epoch, for the report.
-fn ae_curve(ae: &Autoencoder) -> Vec<AeEpoch> {
-    ae.history()
-        .iter()
-        .map(|e| AeEpoch {
-            epoch: e.epoch,
-            train_loss: e.train_loss,
-            val_loss: e.val_loss,
-        })
-        .collect()
 }
