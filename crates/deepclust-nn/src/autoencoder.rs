@@ -12,6 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::augment::Augmentation;
 use crate::error::{NnError, Result};
 use crate::init::Initializer;
 use crate::loss::mse_with_gradient;
@@ -21,6 +22,9 @@ use crate::weights;
 
 /// Version of the on-disk layout written by [`Autoencoder::save`].
 pub const AUTOENCODER_FORMAT_VERSION: u32 = 1;
+
+/// Mixed into the seed of the augmentation stream, so it differs from the shuffling stream.
+pub(crate) const AUGMENT_SEED_SALT: u64 = 0x5eed_a0a0_d0c0_da7a;
 
 /// Rows per forward pass in inference ([`Autoencoder::encode`] and friends).
 const INFERENCE_BATCH: usize = 2048;
@@ -44,6 +48,9 @@ pub struct AutoencoderConfig {
     pub seed: u64,
     /// Weight initialiser.
     pub init: Initializer,
+    /// Random shifts and rotations of each training batch (DEC-DA); `None` trains on the
+    /// images as they are. The reconstruction target is the augmented image itself.
+    pub augmentation: Option<Augmentation>,
 }
 
 impl Default for AutoencoderConfig {
@@ -58,6 +65,7 @@ impl Default for AutoencoderConfig {
             lr: 1e-3,
             seed: 0,
             init: Initializer::VarianceScalingThirdFanIn,
+            augmentation: None,
         }
     }
 }
@@ -95,9 +103,19 @@ impl AutoencoderConfig {
         self
     }
 
+    /// Augment every training batch with random shifts and rotations (DEC-DA).
+    pub fn augmentation(mut self, augmentation: Option<Augmentation>) -> Self {
+        self.augmentation = augmentation;
+        self
+    }
+
     /// Check every value; the error says which one is wrong.
     pub fn validate(&self) -> Result<()> {
         let fail = |m: String| Err(NnError::InvalidConfig(m));
+        if let Some(augmentation) = &self.augmentation {
+            augmentation.validate()?;
+            augmentation.check_width(self.input_dim())?;
+        }
         if self.dims.len() < 2 {
             return fail(format!(
                 "autoencoder dims need at least an input and a code width, got {:?}",
@@ -316,6 +334,7 @@ impl Autoencoder {
             None => OptimizerState::new(self.config.optimizer, self.net.n_params()),
         };
         let mut order: Vec<usize> = (0..n).collect();
+        let mut scratch = Vec::new();
         let last_epoch = self.epochs_done + self.config.epochs;
         let mut outcome = TrainOutcome {
             epochs_completed: 0,
@@ -329,6 +348,10 @@ impl Autoencoder {
             rng.set_stream(epoch as u64);
             order.sort_unstable();
             order.shuffle(&mut rng);
+            // Augmentation draws from its own stream so that switching it on keeps the
+            // batch order of the same seed.
+            let mut augment_rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ AUGMENT_SEED_SALT);
+            augment_rng.set_stream(epoch as u64);
             let started = Instant::now();
             let mut loss_sum = 0.0f64;
             for indices in order.chunks(batch) {
@@ -338,6 +361,13 @@ impl Autoencoder {
                 }
                 let m = indices.len();
                 gather_rows(x, indices, &mut batch_rows[..m * d]);
+                if let Some(augmentation) = &self.config.augmentation {
+                    augmentation.apply_rows(
+                        &mut batch_rows[..m * d],
+                        &mut augment_rng,
+                        &mut scratch,
+                    );
+                }
                 self.net.forward(0..layers, &batch_rows, m, &mut ws);
                 let (out, grad) = ws.activation_and_gradient_mut(layers - 1);
                 let loss =
@@ -646,6 +676,34 @@ mod tests {
         assert!(after < 0.3 * before, "val loss {before} -> {after}");
         assert!((after - model.reconstruction_loss(val.view()).unwrap()).abs() < 1e-9);
         assert_eq!(model.loss_csv().lines().count(), 31);
+    }
+
+    #[test]
+    fn augmented_training_is_seeded_changes_the_weights_and_is_saved() {
+        // Rows of manifold_data read as 3 x 4 images.
+        let x = manifold_data(96, 6);
+        let plain = small_config().epochs(3);
+        let augmented = plain
+            .clone()
+            .augmentation(Some(Augmentation::dec_da(3, 4).max_shift(0.25)));
+        let never = AtomicBool::new(false);
+        let train = |cfg: &AutoencoderConfig| {
+            train_autoencoder(cfg.clone(), x.view(), None, &mut |_| {}, &never)
+                .unwrap()
+                .0
+        };
+        let (a, b, c) = (train(&augmented), train(&augmented), train(&plain));
+        assert_eq!(a.network().params(), b.network().params());
+        assert_ne!(a.network().params(), c.network().params());
+        assert!(a.history().iter().all(|r| r.train_loss.is_finite()));
+        let dir = tempfile::tempdir().unwrap();
+        a.save(dir.path()).unwrap();
+        let loaded = Autoencoder::load(dir.path()).unwrap();
+        assert_eq!(loaded.config().augmentation, augmented.augmentation);
+        // Images of the wrong size are refused before any training.
+        let wrong = plain.augmentation(Some(Augmentation::dec_da(3, 3)));
+        let err = Autoencoder::new(wrong).unwrap_err();
+        assert!(err.to_string().contains("3x3"), "{err}");
     }
 
     #[test]

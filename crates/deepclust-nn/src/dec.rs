@@ -22,7 +22,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::autoencoder::{gather_rows, Autoencoder, AutoencoderConfig};
+use crate::augment::Augmentation;
+use crate::autoencoder::{gather_rows, Autoencoder, AutoencoderConfig, AUGMENT_SEED_SALT};
 use crate::clustering::{
     argmax_rows, kl_loss_with_gradients, soft_assignment, target_distribution, KlShape,
 };
@@ -61,6 +62,9 @@ pub struct DecConfig {
     pub seed: u64,
     /// `None`: DEC. `Some(gamma)`: IDEC, loss = MSE(reconstruction) + gamma * KL.
     pub gamma: Option<f32>,
+    /// Random shifts and rotations of each training batch (DEC-DA); the target
+    /// distribution is always computed on the clean images.
+    pub augmentation: Option<Augmentation>,
 }
 
 impl Default for DecConfig {
@@ -80,6 +84,7 @@ impl Default for DecConfig {
             kmeans_n_init: 20,
             seed: 0,
             gamma: None,
+            augmentation: None,
         }
     }
 }
@@ -147,6 +152,11 @@ impl DecConfig {
         self
     }
     /// "dec" or "idec".
+    /// Augment every training batch with random shifts and rotations (DEC-DA).
+    pub fn augmentation(mut self, augmentation: Option<Augmentation>) -> Self {
+        self.augmentation = augmentation;
+        self
+    }
     pub fn method_name(&self) -> &'static str {
         if self.gamma.is_some() {
             "idec"
@@ -189,6 +199,9 @@ impl DecConfig {
         }
         if let Some(problem) = self.optimizer.problem() {
             return fail(problem);
+        }
+        if let Some(augmentation) = &self.augmentation {
+            augmentation.validate()?;
         }
         Ok(())
     }
@@ -333,6 +346,9 @@ impl DecModel {
                 x.ncols()
             )));
         }
+        if let Some(augmentation) = &config.augmentation {
+            augmentation.check_width(input_dim)?;
+        }
         if n < config.n_clusters {
             return Err(NnError::InvalidInput(format!(
                 "{n} rows cannot form {} clusters",
@@ -411,6 +427,8 @@ impl DecModel {
         let mut centroid_state = OptimizerState::new(config.optimizer, k * code_dim);
 
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut augment_rng = ChaCha8Rng::seed_from_u64(config.seed ^ AUGMENT_SEED_SALT);
+        let mut scratch = Vec::new();
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);
         let mut position = 0;
@@ -459,6 +477,13 @@ impl DecModel {
             position += batch;
             let m = indices.len();
             gather_rows(x, indices, &mut bufs.batch_rows[..m * input_dim]);
+            if let Some(augmentation) = &config.augmentation {
+                augmentation.apply_rows(
+                    &mut bufs.batch_rows[..m * input_dim],
+                    &mut augment_rng,
+                    &mut scratch,
+                );
+            }
             gather_rows(p.view(), indices, &mut bufs.batch_p[..m * k]);
             let (total, kl, mse) = self.batch_gradients(m, &mut bufs);
             if !total.is_finite() {
@@ -904,6 +929,75 @@ mod tests {
 
         let err = run_dec(ae, x.view(), Some(&y[..5]), cfg, &mut |_| {}, &never).unwrap_err();
         assert!(matches!(err, NnError::InvalidInput(_)), "{err}");
+    }
+
+    /// 6 x 6 images of a horizontal (class 0) or vertical (class 1) bar at a random place.
+    fn bars(n: usize, seed: u64) -> (Array2<f32>, Vec<usize>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut x = Array2::<f32>::zeros((n, 36));
+        let mut y = Vec::new();
+        for (i, mut row) in x.rows_mut().into_iter().enumerate() {
+            let (class, at) = (i % 2, rng.gen_range(1..5));
+            for j in 1..5 {
+                let (r, c) = if class == 0 { (at, j) } else { (j, at) };
+                row[r * 6 + c] = 1.0;
+            }
+            y.push(class);
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn augmented_dec_is_seeded_uses_the_augmentation_and_saves_it() {
+        let (x, y) = bars(80, 5);
+        let cfg = AutoencoderConfig::default()
+            .dims(vec![36, 24, 2])
+            .epochs(30)
+            .batch_size(16)
+            .seed(1);
+        let mut ae = Autoencoder::new(cfg).unwrap();
+        let never = AtomicBool::new(false);
+        ae.train(x.view(), None, &mut |_| {}, &never).unwrap();
+        let plain = DecConfig::dec(2)
+            .maxiter(60)
+            .update_interval(20)
+            .tol(0.0)
+            .batch_size(16)
+            .kmeans_n_init(3);
+        let augmented = plain.clone().augmentation(Some(Augmentation::dec_da(6, 6)));
+        let fit = |cfg: &DecConfig| {
+            run_dec(
+                ae.clone(),
+                x.view(),
+                Some(&y),
+                cfg.clone(),
+                &mut |_| {},
+                &never,
+            )
+            .unwrap()
+            .0
+        };
+        let (a, b, c) = (fit(&augmented), fit(&augmented), fit(&plain));
+        assert_eq!(a.centroids(), b.centroids());
+        assert_ne!(a.centroids(), c.centroids());
+        // The target is computed on the clean images: the first report scores the
+        // K-Means labels of the clean codes, identical with and without augmentation.
+        assert_eq!(a.history()[0].scores, c.history()[0].scores);
+        let dir = tempfile::tempdir().unwrap();
+        a.save(dir.path()).unwrap();
+        let loaded = DecModel::load(dir.path()).unwrap();
+        assert_eq!(loaded.config().augmentation, augmented.augmentation);
+        // Wrongly sized images are refused with the size in the message.
+        let err = run_dec(
+            ae.clone(),
+            x.view(),
+            None,
+            plain.augmentation(Some(Augmentation::dec_da(5, 5))),
+            &mut |_| {},
+            &never,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("5x5"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! The library never prints: long work reports progress through a callback and stops when
 //! an `&AtomicBool` becomes true.
 
+pub mod augment;
 pub mod autoencoder;
 pub mod clustering;
 pub mod dec;
@@ -16,6 +17,7 @@ pub mod mlp;
 pub mod optim;
 pub mod weights;
 
+pub use augment::Augmentation;
 pub use autoencoder::{
     train_autoencoder, Autoencoder, AutoencoderConfig, EpochReport, TrainOutcome,
 };
