@@ -9,7 +9,8 @@ use clap::{Args, ValueEnum};
 use deepclust::data::Dataset;
 use deepclust::metrics::Scores;
 use deepclust::nn::{
-    Autoencoder, AutoencoderConfig, DecConfig, DecModel, DecOutcome, EpochReport, Optimizer,
+    Augmentation, Autoencoder, AutoencoderConfig, DecConfig, DecModel, DecOutcome, EpochReport,
+    Optimizer,
 };
 use deepclust::report::{AeEpoch, DecUpdate};
 use serde::Serialize;
@@ -47,22 +48,66 @@ pub struct AeArgs {
     /// Seed of the initial weights and the batch order.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[command(flatten)]
+    pub augment: AugmentArgs,
+}
+
+/// DEC-DA data augmentation.
+#[derive(Args, Debug, Clone)]
+pub struct AugmentArgs {
+    /// Train on randomly shifted and rotated copies of the images (DEC-DA): in autoencoder
+    /// pretraining and in DEC/IDEC, whose target distribution stays computed on the clean
+    /// images. Needs image data (IDX, or a folder/CSV of images).
+    #[arg(long)]
+    pub augment: bool,
+    /// Largest random shift with --augment, as a fraction of the image width/height.
+    #[arg(long, default_value_t = 0.1, value_name = "FRACTION")]
+    pub augment_shift: f32,
+    /// Largest random rotation with --augment, in degrees either way.
+    #[arg(long, default_value_t = 10.0, value_name = "DEGREES")]
+    pub augment_rotation: f32,
+}
+
+impl AugmentArgs {
+    /// The augmentation for the images of `ds`, or `None` without --augment.
+    pub fn augmentation(&self, ds: &Dataset) -> Result<Option<Augmentation>> {
+        if !self.augment {
+            return Ok(None);
+        }
+        let Some((height, width)) = ds.image_shape else {
+            bail!(
+                "--augment shifts and rotates images, but the rows of {} ({} values each) are not images of a known size",
+                ds.source,
+                ds.dim()
+            );
+        };
+        let augmentation = Augmentation::dec_da(height, width)
+            .max_shift(self.augment_shift)
+            .max_rotation_degrees(self.augment_rotation);
+        augmentation
+            .validate()
+            .context("invalid --augment-shift / --augment-rotation")?;
+        Ok(Some(augmentation))
+    }
 }
 
 impl AeArgs {
-    pub fn config(&self, input_dim: usize) -> AutoencoderConfig {
+    /// The autoencoder settings for `ds` (its width, and its image size with --augment).
+    pub fn config(&self, ds: &Dataset) -> Result<AutoencoderConfig> {
+        let input_dim = ds.dim();
         let mut dims = vec![input_dim];
         dims.extend(&self.dims);
         let optimizer = match self.optimizer {
             OptimizerArg::Adam => Optimizer::adam(),
             OptimizerArg::Sgd => Optimizer::sgd(self.momentum),
         };
-        AutoencoderConfig::default()
+        Ok(AutoencoderConfig::default()
             .dims(dims)
             .epochs(self.epochs)
             .batch_size(self.batch_size)
             .optimizer(optimizer, self.lr)
             .seed(self.seed)
+            .augmentation(self.augment.augmentation(ds)?))
     }
 }
 
@@ -187,7 +232,7 @@ pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
                 args.out.display()
             );
         }
-        Autoencoder::new(args.ae.config(train.dim())).context("invalid autoencoder settings")?
+        Autoencoder::new(args.ae.config(&train)?).context("invalid autoencoder settings")?
     };
     println!("config: {}", serde_json::to_string(model.config())?);
     let seconds =
@@ -315,7 +360,10 @@ pub fn run_dec_command(
         ae_dir.as_deref(),
         cancel,
     )?;
-    let config = args.dec.config(args.ae_train.seed, gamma);
+    let config = args
+        .dec
+        .config(args.ae_train.seed, gamma)
+        .augmentation(args.ae_train.augment.augmentation(&ds)?);
     println!("config: {}", serde_json::to_string(&config)?);
     let (model, outcome) = fine_tune(ae, &ds, config, cancel)?;
     println!(
@@ -421,7 +469,7 @@ pub fn load_or_train_ae(
         Some(dir) => Autoencoder::load(dir)
             .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?,
         None => {
-            let mut ae = Autoencoder::new(train_args.config(ds.dim()))
+            let mut ae = Autoencoder::new(train_args.config(ds)?)
                 .context("invalid autoencoder settings")?;
             println!("pretraining: {}", serde_json::to_string(ae.config())?);
             train_ae_with_progress(&mut ae, ds, None, save_to, cancel)?;

@@ -4,8 +4,8 @@
 
 use crate::cli::{describe, print_scores, progress_bar, DataArgs, SubsetArg};
 use crate::commands::deep::{
-    ae_curve, fine_tune, print_table, train_ae_with_progress, write_dec_report, AeArgs, DecArgs,
-    OptimizerArg, ResultRow,
+    ae_curve, fine_tune, print_table, train_ae_with_progress, write_dec_report, AeArgs,
+    AugmentArgs, DecArgs, OptimizerArg, ResultRow,
 };
 use crate::commands::n2d::n2d_with_progress;
 use crate::commands::report_args::{ReportArgs, RunRecord};
@@ -58,6 +58,9 @@ pub struct MnistArgs {
     /// Seed of everything.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// DEC-DA: shifts and rotations in autoencoder pretraining and DEC.
+    #[command(flatten)]
+    pub augment: AugmentArgs,
     /// Folder for the models and results (an autoencoder found there is reused or resumed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -145,6 +148,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
         lr: 1e-3,
         momentum: 0.9,
         seed: args.seed,
+        augment: args.augment.clone(),
     };
     let dec_args = DecArgs {
         k: 10,
@@ -169,11 +173,19 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
         "N2D: UMAP n_neighbors 20, min_dist 0, 10 components, then a full-covariance Gaussian mixture"
     };
     println!(
-        "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
+        "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
         ae_args.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
         ae_args.lr,
         ae_args.batch_size,
         args.seed,
+        if args.augment.augment {
+            format!(
+                "augmentation (DEC-DA): shifts up to {} of the size, rotations up to {} degrees, in pretraining and DEC",
+                args.augment.augment_shift, args.augment.augment_rotation
+            )
+        } else {
+            "no augmentation".to_string()
+        },
     );
     let mut rows = Vec::new();
     let protocols: &[Protocol] = match protocol {
@@ -288,7 +300,7 @@ fn run_protocol(
             ae.set_training(config)?;
             ae
         }
-        _ => Autoencoder::new(ae_args.config(train.dim()))?,
+        _ => Autoencoder::new(ae_args.config(train)?)?,
     };
     let mut ae_seconds = 0.0;
     if ae.config().epochs > 0 {
@@ -350,7 +362,10 @@ fn run_protocol(
     let Some(dec_args) = dec_args else {
         return Ok(rows);
     };
-    let (model, outcome) = fine_tune(ae, train, dec_args.config(seed, None), cancel)?;
+    let dec_config = dec_args
+        .config(seed, None)
+        .augmentation(ae_args.augment.augmentation(train)?);
+    let (model, outcome) = fine_tune(ae, train, dec_config, cancel)?;
     let pred = match eval {
         Some(e) => model.predict(e.features.view())?,
         None => outcome.labels.clone(),

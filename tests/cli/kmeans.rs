@@ -280,3 +280,50 @@ fn dec_trains_saves_and_reports() {
         "the DEC report ranks members by max q"
     );
 }
+
+#[test]
+fn dec_with_augmentation_saves_it_and_rejects_bad_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let out = deepclust(&[
+        "dec",
+        "--data",
+        "synthetic:200",
+        "--k",
+        "10",
+        "--epochs",
+        "2",
+        "--dims",
+        "64,10",
+        "--maxiter",
+        "140",
+        "--augment",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"augmentation\":{\"height\":28,\"width\":28"));
+    for config in [
+        model.join("config.json"),
+        model.join("autoencoder").join("config.json"),
+    ] {
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(
+            text.contains("\"max_rotation_degrees\": 10.0"),
+            "{}: {text}",
+            config.display()
+        );
+    }
+    let out = deepclust(&[
+        "train-ae",
+        "--data",
+        "synthetic:50",
+        "--augment",
+        "--augment-shift",
+        "0.9",
+        "--out",
+        dir.path().join("ae").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("max_shift"), "{}", stderr(&out));
+}
