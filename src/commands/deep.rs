@@ -469,8 +469,8 @@ pub fn load_or_train_ae(
         Some(dir) => Autoencoder::load(dir)
             .with_context(|| format!("cannot load the autoencoder in {}", dir.display()))?,
         None => {
-            let mut ae = Autoencoder::new(train_args.config(ds)?)
-                .context("invalid autoencoder settings")?;
+            let mut ae =
+                Autoencoder::new(train_args.config(ds)?).context("invalid autoencoder settings")?;
             println!("pretraining: {}", serde_json::to_string(ae.config())?);
             train_ae_with_progress(&mut ae, ds, None, save_to, cancel)?;
             ae
