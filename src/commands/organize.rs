@@ -217,6 +217,19 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
             }
         }
     }
+    let pruned = &r.pruned;
+    if !pruned.removed.is_empty() || !pruned.kept.is_empty() {
+        let verb = if dry_run { "would remove" } else { "removed" };
+        println!(
+            "links of the previous grouping: {verb} {} (and {} emptied folders), kept {} not provably ours",
+            pruned.removed.len(),
+            pruned.removed_folders,
+            pruned.kept.len()
+        );
+        for (path, reason) in &pruned.kept {
+            println!("kept {}: {reason}", path.display());
+        }
+    }
     if let Some(m) = &r.manifest {
         println!("manifest: {}", m.display());
     }

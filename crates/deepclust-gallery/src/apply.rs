@@ -85,7 +85,7 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 }
 
 /// Is `target` already this photo, linked the way `mode` would link it?
-fn is_same(target: &Path, source: &Path, mode: LinkMode) -> bool {
+pub(crate) fn is_same(target: &Path, source: &Path, mode: LinkMode) -> bool {
     let Ok(meta) = fs::symlink_metadata(target) else {
         return false;
     };
@@ -105,7 +105,7 @@ fn is_same(target: &Path, source: &Path, mode: LinkMode) -> bool {
 }
 
 #[cfg(unix)]
-fn same_inode(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_inode(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (fs::symlink_metadata(a), fs::metadata(b)) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
@@ -114,11 +114,11 @@ fn same_inode(a: &Path, b: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn same_inode(_a: &Path, _b: &Path) -> bool {
+pub(crate) fn same_inode(_a: &Path, _b: &Path) -> bool {
     false
 }
 
-fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
+pub(crate) fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
     use std::io::Read;
     let (mut fa, mut fb) = (fs::File::open(a)?, fs::File::open(b)?);
     let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);

@@ -44,6 +44,7 @@ pub mod manifest;
 pub mod onnx;
 pub mod organize;
 pub mod plan;
+pub mod prune;
 
 pub use apply::LinkMode;
 pub use content::KChoice;

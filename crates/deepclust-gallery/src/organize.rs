@@ -2,7 +2,7 @@
 //! HTML index. The library never prints; progress goes through a callback and cancellation
 //! through an `AtomicBool`.
 
-use crate::apply::{apply_plan, ApplyReport, LinkMode};
+use crate::apply::{apply_plan, ApplyReport, LinkMode, LinkOutcome};
 use crate::content::{
     cluster_embeddings, cluster_name, near_duplicate_groups, ContentModel, KChoice,
 };
@@ -13,6 +13,7 @@ use crate::html::write_index;
 use crate::manifest::{write_json_atomic, Manifest};
 use crate::places::{Geocoder, Place};
 use crate::plan::{build_plan, Assignment, GroupKind, Plan};
+use crate::prune::{remove_stale, PreviousLinks, PruneReport};
 use crate::scan::{scan, PhotoRecord, Progress, ScanParams, SkippedFile, OUTPUT_MARKER};
 use crate::thumbs::GRAY_GRID;
 use serde::{Deserialize, Serialize};
@@ -289,6 +290,10 @@ pub struct OrganizeReport {
     pub apply: Option<ApplyReport>,
     pub manifest: Option<PathBuf>,
     pub index_html: Option<PathBuf>,
+    /// Links of the previous run's grouping that this one no longer wants (events merged by
+    /// a bridging photo, an edited photo's old day...): removed when provably ours, else kept
+    /// (see [`crate::prune`]). In a dry run, what would be removed.
+    pub pruned: PruneReport,
 }
 
 fn time_reason(p: &PhotoRecord) -> String {
@@ -601,11 +606,58 @@ pub fn organize(
         content,
         ..OrganizeReport::default()
     };
+    // Groupings were recomputed over the whole library; the previous run's manifest says
+    // which links it made, so the ones the new plan no longer wants can be taken away.
+    let previous_links = PreviousLinks::read(&output.join(MANIFEST_FILE), &input);
+    let in_library: HashSet<&str> = photos.iter().map(|p| p.rel_path.as_str()).collect();
     if params.dry_run {
+        if let Some(prev) = &previous_links {
+            // Folders the plan puts each photo in: an old link in one of them is the photo's
+            // link there (possibly under a name made unique by apply), not a stale one.
+            let mut wanted: HashMap<&str, HashSet<&Path>> = HashMap::new();
+            for link in &report.plan.links {
+                if let Some(dir) = link.target.parent() {
+                    wanted
+                        .entry(photos[link.photo].rel_path.as_str())
+                        .or_default()
+                        .insert(dir);
+                }
+            }
+            let stale: Vec<(String, PathBuf)> = prev
+                .pairs(|p| in_library.contains(p))
+                .into_iter()
+                .filter(|(p, l)| {
+                    !wanted
+                        .get(p.as_str())
+                        .is_some_and(|w| l.parent().is_some_and(|d| w.contains(d)))
+                })
+                .collect();
+            report.pruned = remove_stale(&stale, &input, &output, true);
+        }
         report.photos = photos;
         return Ok(report);
     }
 
+    // First free the planned names still held by another photo's old link (e.g. an event
+    // folder whose name now belongs to a different run of photos), so the plan lands on them.
+    if let Some(prev) = &previous_links {
+        let planned_for: HashMap<&Path, usize> = report
+            .plan
+            .links
+            .iter()
+            .map(|l| (l.target.as_path(), l.photo))
+            .collect();
+        let blocking: Vec<(String, PathBuf)> = prev
+            .pairs(|p| in_library.contains(p))
+            .into_iter()
+            .filter(|(p, l)| {
+                planned_for
+                    .get(l.as_path())
+                    .is_some_and(|&i| photos[i].rel_path != *p)
+            })
+            .collect();
+        report.pruned = remove_stale(&blocking, &input, &output, false);
+    }
     let applied = apply_plan(
         &report.plan,
         &photos,
@@ -615,6 +667,33 @@ pub fn organize(
         progress,
         cancel,
     )?;
+    // Then remove every old link of a photo still in the library that this run neither
+    // created nor found in place.
+    if let Some(prev) = &previous_links {
+        let mut current: HashMap<&str, HashSet<&Path>> = HashMap::new();
+        for (link, outcome) in report.plan.links.iter().zip(&applied.outcomes) {
+            if let LinkOutcome::Created { target } | LinkOutcome::AlreadyPresent { target } =
+                outcome
+            {
+                let rel = target.strip_prefix(&output).unwrap_or(target);
+                current
+                    .entry(photos[link.photo].rel_path.as_str())
+                    .or_default()
+                    .insert(rel);
+            }
+        }
+        let stale: Vec<(String, PathBuf)> = prev
+            .pairs(|p| in_library.contains(p))
+            .into_iter()
+            .filter(|(p, l)| {
+                !current
+                    .get(p.as_str())
+                    .is_some_and(|c| c.contains(l.as_path()))
+            })
+            .collect();
+        let pruned = remove_stale(&stale, &input, &output, false);
+        report.pruned.merge(pruned);
+    }
     report.photos = photos;
     report.apply = Some(applied);
 

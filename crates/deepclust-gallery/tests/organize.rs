@@ -648,3 +648,184 @@ fn html_index_renders_in_headless_chromium() {
         colours.len()
     );
 }
+
+/// Every entry (files and symbolic links, not folders) under `root`, relative to it.
+fn entries(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path().strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_bridging_photo_merges_two_events_and_their_old_links_go() {
+    let shot = |seed, taken: &str| {
+        jpeg_with_exif(
+            &pattern(0, seed),
+            &SynthExif {
+                taken: Some(at(taken, Some(120))),
+                gps: Some(PARIS),
+                orientation: None,
+            },
+        )
+        .unwrap()
+    };
+    for mode in [LinkMode::Symlink, LinkMode::Hardlink, LinkMode::Copy] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        // 68 h between a and c: two events. d is a later trip that no new photo touches.
+        write(&lib.join("a.jpg"), &shot(1, "2021:06:01 12:00:00"));
+        write(&lib.join("c.jpg"), &shot(2, "2021:06:04 08:00:00"));
+        write(&lib.join("d.jpg"), &shot(3, "2021:08:01 08:00:00"));
+        let out = dir.path().join("out");
+        let params = OrganizeParams::new(&lib, &out)
+            .by(vec![GroupKind::Date, GroupKind::Event])
+            .link(mode)
+            .html(false);
+        let first = run(&params);
+        assert_eq!(first.pruned, Default::default(), "{mode:?}");
+        let ev = |name: &str| PathBuf::from("by-event/2021").join(name);
+        let before_links = entries(&out);
+        for e in [
+            ev("2021-06-01 Paris/a.jpg"),
+            ev("2021-06-04 Paris/c.jpg"),
+            ev("2021-08-01 Paris/d.jpg"),
+        ] {
+            assert!(
+                before_links.contains(&e),
+                "{mode:?}: {e:?} in {before_links:#?}"
+            );
+        }
+        // The user's own note in an event folder is not ours: it stays, and so does its folder.
+        let note = out.join(ev("2021-06-01 Paris/note.txt"));
+        fs::write(&note, b"my note").unwrap();
+
+        // b, 34 h after a and 34 h before c, bridges the gap.
+        write(&lib.join("b.jpg"), &shot(4, "2021:06:02 22:00:00"));
+        let originals = snapshot(&lib);
+        let out_before = snapshot(&out);
+
+        let merged = ev("2021-06-01 to 2021-06-04 Paris");
+        let dry = run(&params.clone().dry_run(true));
+        let mut would: Vec<PathBuf> = dry.pruned.removed.clone();
+        would.sort();
+        assert_eq!(
+            would,
+            vec![ev("2021-06-01 Paris/a.jpg"), ev("2021-06-04 Paris/c.jpg")],
+            "{mode:?}"
+        );
+        assert_eq!(snapshot(&out), out_before, "{mode:?}: the dry run wrote");
+
+        let second = run(&params);
+        assert_eq!(second.from_cache, 3, "{mode:?}: only b is read");
+        let mut removed = second.pruned.removed.clone();
+        removed.sort();
+        assert_eq!(removed, would, "{mode:?}");
+        assert!(
+            second.pruned.kept.is_empty(),
+            "{mode:?}: {:?}",
+            second.pruned
+        );
+        assert_eq!(
+            second.pruned.removed_folders, 1,
+            "{mode:?}: 2021-06-04 Paris"
+        );
+        let after = entries(&out);
+        let events: Vec<&PathBuf> = after.iter().filter(|p| p.starts_with("by-event")).collect();
+        assert_eq!(
+            events,
+            vec![
+                &ev("2021-06-01 Paris/note.txt"),
+                &merged.join("a.jpg"),
+                &merged.join("b.jpg"),
+                &merged.join("c.jpg"),
+                &ev("2021-08-01 Paris/d.jpg"),
+            ],
+            "{mode:?}"
+        );
+        assert!(!out.join(ev("2021-06-04 Paris")).exists());
+        assert_eq!(fs::read(&note).unwrap(), b"my note");
+        // Each link in the merged event is its original, and the manifest lists exactly the
+        // links that exist.
+        for name in ["a.jpg", "b.jpg", "c.jpg"] {
+            assert_eq!(
+                fs::read(out.join(&merged).join(name)).unwrap(),
+                fs::read(lib.join(name)).unwrap()
+            );
+        }
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let mut listed: Vec<PathBuf> = manifest["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["links"].as_array().unwrap().clone())
+            .map(|l| PathBuf::from(l.as_str().unwrap()))
+            .collect();
+        listed.sort();
+        let mut on_disk: Vec<PathBuf> = after
+            .iter()
+            .filter(|p| p.starts_with("by-date") || p.starts_with("by-event"))
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .cloned()
+            .collect();
+        on_disk.sort();
+        assert_eq!(listed, on_disk, "{mode:?}");
+        // Every original: same bytes, same length, same modification time.
+        assert_eq!(snapshot(&lib), originals, "{mode:?}: an original changed");
+
+        // A third run has nothing left to prune and finds every link in place.
+        let third = run(&params);
+        assert_eq!(third.pruned, Default::default(), "{mode:?}");
+        assert_eq!(third.apply.as_ref().unwrap().created, 0, "{mode:?}");
+        assert_eq!(snapshot(&lib), originals, "{mode:?}");
+    }
+}
+
+#[test]
+fn stale_copies_of_an_edited_photo_are_kept() {
+    // An edited photo moves to another day; its old copy is the only copy of the old version.
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let photo = |seed, taken: &str| {
+        jpeg_with_exif(
+            &pattern(1, seed),
+            &SynthExif {
+                taken: Some(at(taken, None)),
+                gps: None,
+                orientation: None,
+            },
+        )
+        .unwrap()
+    };
+    write(&lib.join("p.jpg"), &photo(1, "2020:01:01 10:00:00"));
+    let out = dir.path().join("out");
+    let params = OrganizeParams::new(&lib, &out)
+        .by(vec![GroupKind::Date])
+        .link(LinkMode::Copy)
+        .html(false);
+    run(&params);
+    let old = out.join("by-date/2020/2020-01-01/p.jpg");
+    let old_bytes = fs::read(&old).unwrap();
+    write(&lib.join("p.jpg"), &photo(2, "2020:02:02 10:00:00"));
+    let r = run(&params);
+    assert!(r.pruned.removed.is_empty(), "{:?}", r.pruned);
+    assert_eq!(r.pruned.kept.len(), 1);
+    assert!(
+        r.pruned.kept[0].1.contains("differs"),
+        "{:?}",
+        r.pruned.kept
+    );
+    assert_eq!(fs::read(&old).unwrap(), old_bytes);
+    assert!(out.join("by-date/2020/2020-02-02/p.jpg").exists());
+}

@@ -1,0 +1,312 @@
+//! Links of an earlier grouping that the current one no longer wants.
+//!
+//! Groupings are recomputed over the whole library on every run, so a new photo can merge two
+//! events (it bridges the time gap between them), and an edited photo can change day or place.
+//! The earlier run's links then sit in folders that no longer describe the library. They are
+//! our own links, not originals, so they are removed, but only when all of this holds:
+//!
+//! - the earlier run's manifest (same photo directory) lists the path as a link it made for
+//!   that photo, and the path stays inside the output directory (no `..`, no absolute path,
+//!   no folder that resolves elsewhere through a symbolic link);
+//! - the photo is still in the library (scanned in this run), so the original exists;
+//! - the file is still what we made: a symbolic link resolving to the original, a hard link
+//!   to the original's inode, or a copy whose bytes equal the original's. A copy or hard link
+//!   of a photo that has since been edited holds the only remaining old version: it is kept;
+//! - it is not the original itself.
+//!
+//! Anything else (the user's own file, a replaced link, a folder) is kept and reported. A
+//! group folder left empty by a removal is removed (`remove_dir` fails on a non-empty one).
+
+use crate::apply::{same_contents, same_inode};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// The fields of an earlier manifest that pruning needs (read leniently, so a manifest of
+/// another format version still works).
+#[derive(Debug, Deserialize)]
+struct PreviousManifest {
+    input: PathBuf,
+    photos: Vec<PreviousPhoto>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PreviousPhoto {
+    path: String,
+    #[serde(default)]
+    links: Vec<PathBuf>,
+}
+
+/// The links an earlier run recorded in the output directory, by photo (relative path in the
+/// library) -> link paths relative to the output directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreviousLinks {
+    pub by_photo: HashMap<String, Vec<PathBuf>>,
+}
+
+impl PreviousLinks {
+    /// Reads `manifest` of an earlier run. `None` when there is none, it cannot be parsed, or
+    /// it describes another photo directory than `input` (canonical): its relative paths
+    /// would then name other files.
+    pub fn read(manifest: &Path, input: &Path) -> Option<PreviousLinks> {
+        let bytes = fs::read(manifest).ok()?;
+        let m: PreviousManifest = serde_json::from_slice(&bytes).ok()?;
+        let same_input =
+            m.input == input || fs::canonicalize(&m.input).ok().as_deref() == Some(input);
+        if !same_input {
+            return None;
+        }
+        let by_photo = m
+            .photos
+            .into_iter()
+            .map(|p| {
+                let links = p
+                    .links
+                    .into_iter()
+                    .filter(|l| is_plain_relative(l))
+                    .collect();
+                (p.path, links)
+            })
+            .collect();
+        Some(PreviousLinks { by_photo })
+    }
+
+    /// (photo, link) pairs, sorted, for photos accepted by `keep_photo`.
+    pub fn pairs(&self, keep_photo: impl Fn(&str) -> bool) -> Vec<(String, PathBuf)> {
+        let mut out: Vec<(String, PathBuf)> = self
+            .by_photo
+            .iter()
+            .filter(|(p, _)| keep_photo(p))
+            .flat_map(|(p, links)| links.iter().map(move |l| (p.clone(), l.clone())))
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// Only plain folder and file names: nothing that could climb out of the output directory.
+fn is_plain_relative(p: &Path) -> bool {
+    p.components().count() > 0 && p.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// What was done (or, in a dry run, would be done) with an earlier run's stale links.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneReport {
+    /// Removed links (relative to the output directory); in a dry run, those that would be.
+    pub removed: Vec<PathBuf>,
+    /// Stale links left in place, with the reason.
+    pub kept: Vec<(PathBuf, String)>,
+    /// Group folders removed because their last entry went.
+    pub removed_folders: usize,
+}
+
+impl PruneReport {
+    pub fn merge(&mut self, other: PruneReport) {
+        self.removed.extend(other.removed);
+        self.kept.extend(other.kept);
+        self.removed_folders += other.removed_folders;
+    }
+}
+
+/// Whether `target` may be removed as our own link to `original`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing there any more.
+    Gone,
+    /// Provably our link or copy of the (existing) original.
+    Ours,
+    /// Not provably ours: keep it, for this reason.
+    Keep(String),
+}
+
+/// Decides whether `target` (absolute, inside `out_dir`, both canonical or normalised) is our
+/// link/copy of `original`. See the module documentation for the rules.
+pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
+    let Ok(meta) = fs::symlink_metadata(target) else {
+        return Verdict::Gone;
+    };
+    // The folder holding it must really be inside the output tree: a folder replaced by a
+    // symbolic link to the photo tree would otherwise expose originals to removal.
+    let parent_inside = target
+        .parent()
+        .and_then(|p| fs::canonicalize(p).ok())
+        .is_some_and(|p| p.starts_with(out_dir));
+    if !parent_inside {
+        return Verdict::Keep("its folder resolves outside the output directory".into());
+    }
+    let Ok(original_canonical) = fs::canonicalize(original) else {
+        return Verdict::Keep("the original is missing".into());
+    };
+    if meta.file_type().is_symlink() {
+        return if fs::canonicalize(target).ok().as_ref() == Some(&original_canonical) {
+            Verdict::Ours
+        } else {
+            Verdict::Keep("a symbolic link that no longer leads to the original".into())
+        };
+    }
+    if !meta.is_file() {
+        return Verdict::Keep("not a file or a link".into());
+    }
+    if fs::canonicalize(target).ok().as_ref() == Some(&original_canonical) {
+        return Verdict::Keep("it is the original itself".into());
+    }
+    if same_inode(target, original) {
+        return Verdict::Ours;
+    }
+    let same_len = fs::metadata(original).is_ok_and(|m| m.len() == meta.len());
+    if same_len && same_contents(target, original).unwrap_or(false) {
+        Verdict::Ours
+    } else {
+        Verdict::Keep("a file that differs from the original (edited since, or not ours)".into())
+    }
+}
+
+/// Removes each stale `(photo, link)` (link relative to `out_dir`, photo relative to `input`)
+/// that [`verdict`] proves ours; with `dry_run`, only reports what it would remove.
+pub fn remove_stale(
+    stale: &[(String, PathBuf)],
+    input: &Path,
+    out_dir: &Path,
+    dry_run: bool,
+) -> PruneReport {
+    let mut report = PruneReport::default();
+    let out_canonical = fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+    for (photo, link) in stale {
+        if !is_plain_relative(link) {
+            report
+                .kept
+                .push((link.clone(), "not a plain relative path".into()));
+            continue;
+        }
+        let target = out_canonical.join(link);
+        match verdict(&target, &input.join(photo), &out_canonical) {
+            Verdict::Gone => {}
+            Verdict::Keep(reason) => report.kept.push((link.clone(), reason)),
+            Verdict::Ours if dry_run => report.removed.push(link.clone()),
+            Verdict::Ours => match fs::remove_file(&target) {
+                Ok(()) => {
+                    report.removed.push(link.clone());
+                    report.removed_folders += remove_empty_parents(&target, &out_canonical);
+                }
+                Err(e) => report
+                    .kept
+                    .push((link.clone(), format!("cannot remove: {e}"))),
+            },
+        }
+    }
+    report
+}
+
+/// Removes the now-empty folders above `removed`, up to (not including) the top folder of its
+/// grouping (`by-event`, ...). Returns how many went.
+fn remove_empty_parents(removed: &Path, out_dir: &Path) -> usize {
+    let mut count = 0;
+    let mut dir = removed.parent();
+    while let Some(d) = dir {
+        let depth = d
+            .strip_prefix(out_dir)
+            .map_or(0, |r| r.components().count());
+        if depth < 2 || fs::remove_dir(d).is_err() {
+            break;
+        }
+        count += 1;
+        dir = d.parent();
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_relative_paths_only() {
+        assert!(is_plain_relative(Path::new("by-event/2021/x.jpg")));
+        assert!(!is_plain_relative(Path::new("../x.jpg")));
+        assert!(!is_plain_relative(Path::new("/etc/passwd")));
+        assert!(!is_plain_relative(Path::new("")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn verdicts_on_links_copies_and_foreign_files() {
+        let d = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(d.path()).unwrap();
+        let lib = root.join("lib");
+        let out = root.join("out");
+        fs::create_dir_all(&lib).unwrap();
+        fs::create_dir_all(out.join("by-event/2021/a")).unwrap();
+        let original = lib.join("p.jpg");
+        fs::write(&original, b"photo bytes").unwrap();
+        let at = |name: &str| out.join("by-event/2021/a").join(name);
+
+        std::os::unix::fs::symlink("../../../../lib/p.jpg", at("sym.jpg")).unwrap();
+        fs::hard_link(&original, at("hard.jpg")).unwrap();
+        fs::write(at("copy.jpg"), b"photo bytes").unwrap();
+        fs::write(at("edited.jpg"), b"other bytes").unwrap();
+        std::os::unix::fs::symlink("../../../../lib/other.jpg", at("elsewhere.jpg")).unwrap();
+        fs::create_dir(at("folder.jpg")).unwrap();
+
+        assert_eq!(verdict(&at("sym.jpg"), &original, &out), Verdict::Ours);
+        assert_eq!(verdict(&at("hard.jpg"), &original, &out), Verdict::Ours);
+        assert_eq!(verdict(&at("copy.jpg"), &original, &out), Verdict::Ours);
+        assert!(matches!(
+            verdict(&at("edited.jpg"), &original, &out),
+            Verdict::Keep(_)
+        ));
+        assert!(matches!(
+            verdict(&at("elsewhere.jpg"), &original, &out),
+            Verdict::Keep(_)
+        ));
+        assert!(matches!(
+            verdict(&at("folder.jpg"), &original, &out),
+            Verdict::Keep(_)
+        ));
+        assert_eq!(verdict(&at("missing.jpg"), &original, &out), Verdict::Gone);
+        // The original reached through a folder link that points into the library.
+        std::os::unix::fs::symlink(&lib, out.join("by-event/2021/trap")).unwrap();
+        assert!(matches!(
+            verdict(&out.join("by-event/2021/trap/p.jpg"), &original, &out),
+            Verdict::Keep(_)
+        ));
+
+        let stale: Vec<(String, PathBuf)> = ["sym.jpg", "hard.jpg", "copy.jpg", "edited.jpg"]
+            .iter()
+            .map(|n| {
+                (
+                    "p.jpg".to_string(),
+                    PathBuf::from("by-event/2021/a").join(n),
+                )
+            })
+            .chain([(
+                "p.jpg".to_string(),
+                PathBuf::from("by-event/2021/trap/p.jpg"),
+            )])
+            .collect();
+        let dry = remove_stale(&stale, &lib, &out, true);
+        assert_eq!(dry.removed.len(), 3);
+        assert!(at("sym.jpg").exists(), "a dry run removed a link");
+        let r = remove_stale(&stale, &lib, &out, false);
+        assert_eq!(r.removed.len(), 3);
+        assert_eq!(r.kept.len(), 2, "{:?}", r.kept);
+        assert_eq!(fs::read(&original).unwrap(), b"photo bytes");
+        assert_eq!(fs::read(at("edited.jpg")).unwrap(), b"other bytes");
+        // The folder still holds the user's files, so it stays.
+        assert_eq!(r.removed_folders, 0);
+
+        // Once a folder's last link goes, the folder goes too (but not by-event itself).
+        fs::create_dir_all(out.join("by-event/2020/b")).unwrap();
+        std::os::unix::fs::symlink("../../../../lib/p.jpg", out.join("by-event/2020/b/p.jpg"))
+            .unwrap();
+        let r = remove_stale(
+            &[("p.jpg".into(), PathBuf::from("by-event/2020/b/p.jpg"))],
+            &lib,
+            &out,
+            false,
+        );
+        assert_eq!((r.removed.len(), r.removed_folders), (1, 2));
+        assert!(out.join("by-event").is_dir());
+        assert!(!out.join("by-event/2020").exists());
+    }
+}
