@@ -14,6 +14,9 @@
 //!   thumbnails placed on the map;
 //! - the run record: configuration (any JSON), seed, timings, data source.
 //!
+//! [`PhotoIndex`] writes the photo organizer's `index.html` with the same templates (one
+//! layout, stylesheet and picture markup for every page).
+//!
 //! Everything user-provided (titles, file names, configuration) is HTML-escaped by the
 //! template engine (minijinja's auto-escaping).
 
@@ -23,11 +26,15 @@ mod confusion;
 mod error;
 mod images;
 pub mod pca;
+mod photo_index;
 mod report;
+mod templates;
 
 pub use charts::{category_colour, css_colour};
 pub use confusion::{ClusterPurity, ConfusionCell, ConfusionRow, ConfusionTable};
 pub use error::{ReportError, Result};
 pub use images::{ImageShape, ImageSource};
 pub use pca::{pca_2d, Pca2};
+pub use photo_index::{IndexGroup, IndexSection, PhotoIndex, SkippedItem, Thumbnail};
 pub use report::{AeEpoch, DecUpdate, ReportBuilder, ReportOptions, ReportSummary, INDEX_FILE};
+pub use templates::url_path;

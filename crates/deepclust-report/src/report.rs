@@ -5,6 +5,7 @@ use crate::confusion::ConfusionTable;
 use crate::error::{io_error, ReportError, Result};
 use crate::images::{self, ImageShape, ImageSource};
 use crate::pca::Pca2;
+use crate::templates::{self, GENERATOR};
 use deepclust_metrics::{Contingency, Scores};
 use image::RgbImage;
 use ndarray::{Array2, ArrayView2, Axis};
@@ -16,9 +17,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The page template (minijinja, auto-escaped because its name ends in `.html`).
-const TEMPLATE: &str = include_str!("../templates/report.html");
-const TEMPLATE_NAME: &str = "report.html";
 /// Name of the page inside the report folder.
 pub const INDEX_FILE: &str = "index.html";
 
@@ -165,6 +163,7 @@ pub struct ReportBuilder<'a> {
     timings: Vec<(String, f64)>,
     notes: Vec<String>,
     labels: Option<&'a [usize]>,
+    cluster_names: BTreeMap<usize, String>,
     confidence: Option<(&'a [f32], String)>,
     images: Option<ImageSource<'a>>,
     ids: Option<&'a [String]>,
@@ -185,6 +184,7 @@ impl<'a> ReportBuilder<'a> {
             timings: Vec::new(),
             notes: Vec::new(),
             labels: None,
+            cluster_names: BTreeMap::new(),
             confidence: None,
             images: None,
             ids: None,
@@ -236,6 +236,13 @@ impl<'a> ReportBuilder<'a> {
     /// The cluster of each item.
     pub fn clusters(mut self, labels: &'a [usize]) -> Self {
         self.labels = Some(labels);
+        self
+    }
+
+    /// A name for a cluster label, shown after its number (e.g. the photo organizer's
+    /// folder name). Call once per named cluster.
+    pub fn cluster_name(mut self, label: usize, name: impl Into<String>) -> Self {
+        self.cluster_names.insert(label, name.into());
         self
     }
 
@@ -412,15 +419,24 @@ impl<'a> ReportBuilder<'a> {
             })?),
             None => None,
         };
-        let montage_scale = self.images.as_ref().map_or(1, ImageSource::display_scale);
+        // Pixel art (digits) is enlarged with sharp pixels; photos are smoothed.
+        let montage_class = match self.images {
+            Some(ImageSource::Pixels { .. }) => "pixels",
+            _ => "",
+        };
         let page = Page {
             title: &self.title,
+            subtitle: self
+                .data_source
+                .iter()
+                .map(|source| format!("Data: {source}"))
+                .collect(),
             data_source: self.data_source.as_deref(),
             facts,
             notes: &self.notes,
             ranking: self.ranking_text(),
             clusters,
-            montage_scale,
+            montage_class,
             confusion,
             curves,
             map,
@@ -431,10 +447,10 @@ impl<'a> ReportBuilder<'a> {
                 .iter()
                 .map(|(step, s)| Fact::new(step.clone(), format_seconds(*s)))
                 .collect(),
-            generator: concat!("deepclust-report ", env!("CARGO_PKG_VERSION")),
+            generator: GENERATOR,
             warnings: &out.warnings,
         };
-        let html = render(&page)?;
+        let html = templates::render("report.html", &page)?;
         let index = dir.join(INDEX_FILE);
         fs::write(&index, html).map_err(io_error(&index))?;
         out.files.insert(0, index.clone());
@@ -528,6 +544,7 @@ impl<'a> ReportBuilder<'a> {
             });
             let mut section = ClusterSection {
                 label,
+                name: self.cluster_names.get(&label).cloned(),
                 size: items.len(),
                 share: items.len() as f64 / n as f64,
                 colour: css_colour(category_colour(colour_index)),
@@ -890,12 +907,15 @@ impl Output<'_> {
 #[derive(Serialize)]
 struct Page<'p> {
     title: &'p str,
+    /// Lines under the title.
+    subtitle: Vec<String>,
     data_source: Option<&'p str>,
     facts: Vec<Fact>,
     notes: &'p [String],
     ranking: String,
     clusters: Vec<ClusterSection>,
-    montage_scale: u32,
+    /// CSS class of the montages and the thumbnail map ("pixels" for sharp enlargement).
+    montage_class: &'static str,
     confusion: Option<ConfusionTable>,
     curves: Vec<Picture>,
     map: Option<MapSection>,
@@ -933,6 +953,7 @@ struct Picture {
 #[derive(Serialize)]
 struct ClusterSection {
     label: usize,
+    name: Option<String>,
     size: usize,
     share: f64,
     colour: String,
@@ -959,12 +980,4 @@ struct MapSection {
     cluster_legend: Vec<LegendItem>,
     truth_legend: Vec<LegendItem>,
     thumbnails: Option<Picture>,
-}
-
-fn render(page: &Page) -> Result<String> {
-    let mut env = minijinja::Environment::new();
-    env.add_filter("pct", |v: f64| format!("{:.1}%", v * 100.0));
-    env.add_filter("fixed3", |v: f64| format!("{v:.3}"));
-    env.add_template(TEMPLATE_NAME, TEMPLATE)?;
-    Ok(env.get_template(TEMPLATE_NAME)?.render(page)?)
 }
