@@ -7,7 +7,7 @@
 //!   labels. BIC is reported too, but on UMAP embeddings (min_dist 0 makes every sub-cluster
 //!   a tight clump) it keeps falling as k grows, so it is not used to choose.
 
-use deepclust_cluster::{ClusterError, GaussianMixture, GmmModel};
+use deepclust_cluster::{silhouette_score, ClusterError, GaussianMixture, GmmModel};
 use deepclust_manifold::{ManifoldError, Umap, UmapProgress};
 use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
@@ -166,53 +166,6 @@ fn sample_rows(n: usize, max: usize, seed: u64) -> Vec<usize> {
     rows
 }
 
-/// Mean silhouette (Rousseeuw 1987, Euclidean, as scikit-learn's `silhouette_score`):
-/// s(i) = (b - a) / max(a, b), 0 for members of singleton clusters; 0 when there is only one
-/// cluster.
-pub fn silhouette_score(x: ArrayView2<'_, f32>, labels: &[usize]) -> f64 {
-    let n = x.nrows();
-    let k = labels.iter().copied().max().map_or(0, |m| m + 1);
-    let mut sizes = vec![0usize; k];
-    for &l in labels {
-        sizes[l] += 1;
-    }
-    if sizes.iter().filter(|&&s| s > 0).count() < 2 {
-        return 0.0;
-    }
-    let total: f64 = (0..n)
-        .map(|i| {
-            let mut sums = vec![0.0f64; k];
-            for j in 0..n {
-                if i != j {
-                    let d: f64 = x
-                        .row(i)
-                        .iter()
-                        .zip(x.row(j))
-                        .map(|(a, b)| f64::from(a - b).powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    sums[labels[j]] += d;
-                }
-            }
-            let own = labels[i];
-            if sizes[own] <= 1 {
-                return 0.0;
-            }
-            let a = sums[own] / (sizes[own] - 1) as f64;
-            let b = (0..k)
-                .filter(|&c| c != own && sizes[c] > 0)
-                .map(|c| sums[c] / sizes[c] as f64)
-                .fold(f64::INFINITY, f64::min);
-            if a.max(b) > 0.0 {
-                (b - a) / a.max(b)
-            } else {
-                0.0
-            }
-        })
-        .sum();
-    total / n as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,22 +185,6 @@ mod tests {
             }
         }
         (x, truth)
-    }
-
-    #[test]
-    fn silhouette_matches_scikit_learn() {
-        // sklearn.metrics.silhouette_score([[0,0],[0,1],[4,0],[4,1],[9,9]], [0,0,1,1,1])
-        // = 0.28169610893129077 (scikit-learn 1.9.1).
-        let x = ndarray::array![
-            [0.0f32, 0.0],
-            [0.0, 1.0],
-            [4.0, 0.0],
-            [4.0, 1.0],
-            [9.0, 9.0]
-        ];
-        let s = silhouette_score(x.view(), &[0, 0, 1, 1, 1]);
-        assert!((s - 0.28169610893129077).abs() < 1e-6, "{s}");
-        assert_eq!(silhouette_score(x.view(), &[0, 0, 0, 0, 0]), 0.0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   data that does not fit comfortably in a full Lloyd pass.
 //! * [`GaussianMixture`]: full-covariance Gaussian mixture by EM, K-Means initialised (the
 //!   last step of N2D), with BIC for choosing the number of components without labels.
+//! * [`silhouette_score`]: a label-free score of a partition, to choose k.
 //!
 //! ```
 //! use deepclust_cluster::KMeans;
@@ -24,11 +25,13 @@ mod gmm;
 mod init;
 mod kmeans;
 mod minibatch;
+mod silhouette;
 
 pub use error::ClusterError;
 pub use gmm::{GaussianMixture, GmmModel, GmmParams, GmmProgress};
 pub use kmeans::{KMeans, KMeansInit, KMeansModel, KMeansParams, KMeansProgress};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
+pub use silhouette::silhouette_score;
 
 /// `Err(InvalidParam)` unless `value >= 1`, for counts such as `n_clusters` or `n_init`.
 pub(crate) fn require_positive(name: &'static str, value: usize) -> Result<(), ClusterError> {
