@@ -272,6 +272,11 @@ pub struct ContentSummary {
     pub clusters: Vec<ContentCluster>,
     /// Per photo (same order as `OrganizeReport::photos`).
     pub labels: Vec<usize>,
+    /// The fitted (or reused) model: standardisation and centroids, for the clustering
+    /// report's distances to the centre (see `html::content_space`). Not serialised: the
+    /// cache keeps its own copy.
+    #[serde(skip)]
+    pub model: Option<ContentModel>,
 }
 
 /// Everything a run produced; the CLI prints from it.
@@ -544,6 +549,7 @@ pub fn organize(
                     reused_previous_model: reused,
                     clusters,
                     labels,
+                    model: Some(model.clone()),
                 },
                 model,
             ));
