@@ -85,6 +85,11 @@ pub struct OrganizeArgs {
     /// `onnx` feature; without it, model-free thumbnail features are used.
     #[arg(long, value_name = "PATH.onnx")]
     pub model: Option<PathBuf>,
+    /// Write an HTML report of the content clusters into DIR (needs --by content): per
+    /// cluster the photos nearest its centre and the farthest, a 2-D map of the embedding
+    /// with thumbnails, the parameters and timings. Open DIR/index.html; it needs no network.
+    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+    pub report: Option<PathBuf>,
 }
 
 impl OrganizeArgs {
@@ -105,6 +110,9 @@ impl OrganizeArgs {
             .collect();
         by.sort();
         by.dedup();
+        if self.report.is_some() && !by.contains(&GroupKind::Content) {
+            anyhow::bail!("--report shows the content clusters: add content to --by");
+        }
         let link = match self.link {
             LinkArg::Symlink => LinkMode::Symlink,
             LinkArg::Hardlink => LinkMode::Hardlink,
@@ -151,7 +159,9 @@ pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
             b.set_position(p.done as u64);
         }
     };
+    let started = std::time::Instant::now();
     let result = organize(&params, &on_progress, &cancel);
+    let organize_seconds = started.elapsed().as_secs_f64();
     if let Ok(mut slot) = bar.lock() {
         if let Some((_, b)) = slot.take() {
             b.finish_and_clear();
@@ -159,6 +169,33 @@ pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     }
     let report = result.with_context(|| format!("organizing {}", args.photos.display()))?;
     print_report(&report, args.dry_run);
+    if let Some(dir) = &args.report {
+        write_content_report(dir, &report, &params, organize_seconds)?;
+    }
+    Ok(())
+}
+
+/// `--report DIR`: the clustering report of the content grouping (deepclust-report's page).
+fn write_content_report(
+    dir: &std::path::Path,
+    report: &OrganizeReport,
+    params: &OrganizeParams,
+    organize_seconds: f64,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let timings = [("organize (scan, group, link)".to_string(), organize_seconds)];
+    let summary = deepclust_gallery::html::write_content_report(dir, report, params, &timings)
+        .with_context(|| format!("cannot write the report into {}", dir.display()))?;
+    println!(
+        "report: {} ({} files, {:.1} MB, written in {:.2} s)",
+        summary.index.display(),
+        summary.files.len(),
+        summary.bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    for warning in &summary.warnings {
+        eprintln!("warning: report: {warning}");
+    }
     Ok(())
 }
 

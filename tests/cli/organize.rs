@@ -219,3 +219,115 @@ fn refuses_an_output_folder_it_did_not_make() {
         stderr(&no_model)
     );
 }
+
+/// A small generated library: `n` PNG photos of three looks (warm gradients, blue stripes,
+/// green checks), in two folders (one name with a space).
+fn generated_library(root: &Path, n: u32) {
+    for i in 0..n {
+        let folder = root.join(if i % 2 == 0 { "trip 1" } else { "home" });
+        fs::create_dir_all(&folder).unwrap();
+        let (w, h) = (72u32, 54u32);
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let noise = ((x * 7 + y * 13 + i * 31) % 23) as u8;
+                rgb.extend_from_slice(&match i % 3 {
+                    0 => [200 + noise, (y * 4) as u8 + noise, 30],
+                    1 => {
+                        let v = if (x / 8) % 2 == 0 { 230 } else { 40 };
+                        [v - noise, v - noise, 250]
+                    }
+                    _ => {
+                        let v = if ((x / 12) + (y / 12)) % 2 == 0 {
+                            200
+                        } else {
+                            60
+                        };
+                        [30 + noise, v, 40]
+                    }
+                });
+            }
+        }
+        deepclust::report::write_rgb_png(&folder.join(format!("img {i}.png")), w, h, rgb).unwrap();
+    }
+}
+
+#[test]
+fn content_report_refers_only_to_files_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 24);
+    let out_dir = dir.path().join("organized");
+    let report = dir.path().join("report");
+    let out = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--k",
+        "3",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("report: "), "{}", stdout(&out));
+    let html = fs::read_to_string(report.join("index.html")).unwrap();
+    let mut referenced = 0;
+    for attr in ["src=\"", "href=\""] {
+        for part in html.split(attr).skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            if target.starts_with('#') {
+                continue;
+            }
+            assert!(
+                !target.contains("://") && !target.starts_with('/') && !target.contains(".."),
+                "{target} points outside the report"
+            );
+            assert!(
+                report.join(target).is_file(),
+                "index.html refers to missing {target}"
+            );
+            referenced += 1;
+        }
+    }
+    // Three clusters of 8: a montage each (all members are among the nearest 16), the map
+    // coloured by cluster, the thumbnail map.
+    assert_eq!(referenced, 3 + 2, "{html}");
+    assert!(
+        html.contains("Cluster 3: by-content"),
+        "clusters named by folder"
+    );
+    assert!(!html.contains("id=\"confusion\""), "photos have no labels");
+
+    // Without content grouping there is nothing to report, and a dry run writes nothing.
+    let no_content = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "date",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(!no_content.status.success());
+    assert!(
+        stderr(&no_content).contains("add content to --by"),
+        "{}",
+        stderr(&no_content)
+    );
+    let dry = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--dry-run",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(!dry.status.success());
+}

@@ -290,14 +290,11 @@ pub fn write_content_report(
     if let (Some(space), Some(closeness)) = (&space, &closeness) {
         builder = if clustered_space {
             builder
-                .confidence_named(closeness, "closeness to the centre (minus the distance)")
+                .confidence_named(closeness, "closeness to the centre")
                 .embedding(space.embedding.view(), "content embedding")
         } else {
             builder
-                .confidence_named(
-                    closeness,
-                    "closeness to the mean statistics (minus the distance)",
-                )
+                .confidence_named(closeness, "closeness to the mean statistics")
                 .embedding(space.embedding.view(), "thumbnail statistics")
                 .note(
                     "The clustering's embedding is not kept per photo for this embedding kind: \

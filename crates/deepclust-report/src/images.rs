@@ -287,7 +287,22 @@ pub(crate) fn bounds(points: &[(f32, f32)]) -> (f32, f32, f32, f32) {
     }
 }
 
-/// Writes a PNG, naming the file in any error.
+/// Writes `rgb` (`width x height` RGB triples, row by row) as a PNG, with the same encoder
+/// as the report's montages (grayscale when every pixel is grey).
+pub fn write_rgb_png(path: &Path, width: u32, height: u32, rgb: Vec<u8>) -> Result<()> {
+    let expected = width as usize * height as usize * 3;
+    if rgb.len() != expected {
+        return Err(ReportError::Invalid(format!(
+            "{}: {width} x {height} RGB needs {expected} bytes, got {}",
+            path.display(),
+            rgb.len()
+        )));
+    }
+    let image = RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| ReportError::Invalid(format!("{}: bad image buffer", path.display())))?;
+    save_png(&image, path)
+}
+
 /// Writes a PNG, naming the file in any error. A picture whose pixels are all grey is
 /// written as 8-bit grayscale: a third of the size for MNIST-like montages.
 pub(crate) fn save_png(image: &RgbImage, path: &Path) -> Result<()> {
@@ -341,6 +356,18 @@ mod tests {
             "values above 1 clamp"
         );
         assert_eq!(tg.get_pixel(0, 1), &Rgb([0, 0, 0]), "NaN draws black");
+    }
+
+    #[test]
+    fn rgb_pngs_round_trip_and_bad_buffers_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("two.png");
+        write_rgb_png(&path, 2, 1, vec![255, 0, 0, 0, 0, 255]).expect("write");
+        let back = image::open(&path).expect("read").to_rgb8();
+        assert_eq!(back.get_pixel(0, 0), &Rgb([255, 0, 0]));
+        assert_eq!(back.get_pixel(1, 0), &Rgb([0, 0, 255]));
+        let err = write_rgb_png(&path, 2, 2, vec![0; 5]).expect_err("short buffer");
+        assert!(err.to_string().contains("two.png"), "{err}");
     }
 
     #[test]

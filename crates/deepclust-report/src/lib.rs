@@ -33,7 +33,7 @@ mod templates;
 pub use charts::{category_colour, css_colour};
 pub use confusion::{ClusterPurity, ConfusionCell, ConfusionRow, ConfusionTable};
 pub use error::{ReportError, Result};
-pub use images::{ImageShape, ImageSource};
+pub use images::{write_rgb_png, ImageShape, ImageSource};
 pub use pca::{pca_2d, Pca2};
 pub use photo_index::{IndexGroup, IndexSection, PhotoIndex, SkippedItem, Thumbnail};
 pub use report::{AeEpoch, DecUpdate, ReportBuilder, ReportOptions, ReportSummary, INDEX_FILE};
