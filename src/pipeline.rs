@@ -6,6 +6,13 @@
 //!   mixture's labels on the UMAP embedding (on a seeded sample of at most 2,000 rows) — no
 //!   labels. BIC is reported too, but on UMAP embeddings (min_dist 0 makes every sub-cluster
 //!   a tight clump) it keeps falling as k grows, so it is not used to choose.
+//!
+//!   Restarts without labels: the mixture keeps its most likely of `gmm_n_init` fits; with
+//!   `restarts > 1` the whole UMAP + mixture runs once per seed and the run kept is the
+//!   consensus one, whose labels agree best (mean adjusted Rand index) with the other runs'.
+//!   UMAP layouts of different seeds are not comparable by likelihood, but their partitions
+//!   are comparable with each other, and an unlucky run (two classes merged, one split)
+//!   disagrees with the rest.
 
 use deepclust_cluster::{silhouette_score, ClusterError, GaussianMixture, GmmModel};
 use deepclust_manifold::{ManifoldError, Umap, UmapProgress};
@@ -28,7 +35,7 @@ pub enum PipelineError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ClusterCount {
     Fixed(usize),
-    /// The lowest BIC of the mixture among `min..=max` components.
+    /// The highest silhouette of the mixture's labels among `min..=max` components.
     Auto {
         min: usize,
         max: usize,
@@ -45,6 +52,8 @@ pub struct N2dParams {
     pub umap_dims: Option<usize>,
     /// Mixture restarts, kept by likelihood (never by labels).
     pub gmm_n_init: usize,
+    /// Whole UMAP + mixture runs with seeds `seed`, `seed + 1`, ...; the consensus run is kept.
+    pub restarts: usize,
     pub seed: u64,
 }
 
@@ -55,6 +64,7 @@ impl Default for N2dParams {
             n_neighbors: 20,
             umap_dims: None,
             gmm_n_init: 1,
+            restarts: 1,
             seed: 0,
         }
     }
@@ -73,11 +83,69 @@ pub struct N2dResult {
     pub silhouette: Vec<(usize, f64)>,
     pub embedding: Array2<f32>,
     pub mixture: GmmModel,
+    /// Seconds of UMAP and of the mixtures, summed over every restart.
     pub umap_seconds: f64,
     pub gmm_seconds: f64,
+    /// Mean adjusted Rand index of each restart's labels to the other restarts' (empty with
+    /// one restart); the kept run is the highest.
+    pub restart_agreement: Vec<f64>,
+    /// Index of the kept restart (its seed is `params.seed + chosen_restart`).
+    pub chosen_restart: usize,
 }
 
+/// N2D: UMAP of `codes`, then a Gaussian mixture; with `params.restarts > 1`, the consensus
+/// of several seeded runs (see the module documentation). Labels are never used.
 pub fn n2d(
+    codes: ArrayView2<'_, f32>,
+    params: &N2dParams,
+    progress: &mut dyn FnMut(UmapProgress),
+    cancel: &AtomicBool,
+) -> Result<N2dResult, PipelineError> {
+    if params.restarts == 0 {
+        return Err(PipelineError::InvalidParam(
+            "restarts must be at least 1".into(),
+        ));
+    }
+    let mut runs = Vec::with_capacity(params.restarts);
+    for restart in 0..params.restarts {
+        let seeded = N2dParams {
+            seed: params.seed.wrapping_add(restart as u64),
+            ..params.clone()
+        };
+        runs.push(n2d_once(codes, &seeded, progress, cancel)?);
+    }
+    if runs.len() == 1 {
+        return Ok(runs.remove(0));
+    }
+    let r = runs.len();
+    let mut agreement = vec![0.0f64; r];
+    for i in 0..r {
+        for j in i + 1..r {
+            let a = deepclust_metrics::ari(&runs[i].labels, &runs[j].labels)
+                .map_err(|e| PipelineError::InvalidParam(e.to_string()))?;
+            agreement[i] += a / (r - 1) as f64;
+            agreement[j] += a / (r - 1) as f64;
+        }
+    }
+    let chosen = (0..r).fold(0, |best, i| {
+        if agreement[i] > agreement[best] {
+            i
+        } else {
+            best
+        }
+    });
+    let umap_seconds = runs.iter().map(|run| run.umap_seconds).sum();
+    let gmm_seconds = runs.iter().map(|run| run.gmm_seconds).sum();
+    let mut kept = runs.swap_remove(chosen);
+    kept.umap_seconds = umap_seconds;
+    kept.gmm_seconds = gmm_seconds;
+    kept.restart_agreement = agreement;
+    kept.chosen_restart = chosen;
+    Ok(kept)
+}
+
+/// One seeded UMAP + mixture run.
+fn n2d_once(
     codes: ArrayView2<'_, f32>,
     params: &N2dParams,
     progress: &mut dyn FnMut(UmapProgress),
@@ -151,6 +219,8 @@ pub fn n2d(
         mixture,
         umap_seconds,
         gmm_seconds: start.elapsed().as_secs_f64(),
+        restart_agreement: Vec::new(),
+        chosen_restart: 0,
     })
 }
 
@@ -185,6 +255,49 @@ mod tests {
             }
         }
         (x, truth)
+    }
+
+    #[test]
+    fn restarts_keep_the_consensus_run_and_sum_their_times() {
+        let (x, truth) = blobs(40);
+        let never = AtomicBool::new(false);
+        let params = N2dParams {
+            clusters: ClusterCount::Fixed(4),
+            n_neighbors: 10,
+            umap_dims: Some(3),
+            restarts: 3,
+            seed: 5,
+            ..N2dParams::default()
+        };
+        let result = n2d(x.view(), &params, &mut |_| {}, &never).unwrap();
+        assert_eq!(result.restart_agreement.len(), 3);
+        let best = result
+            .restart_agreement
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(result.restart_agreement[result.chosen_restart], best);
+        // The kept run is the single run of its seed.
+        let single = n2d(
+            x.view(),
+            &N2dParams {
+                restarts: 1,
+                seed: 5 + result.chosen_restart as u64,
+                ..params.clone()
+            },
+            &mut |_| {},
+            &never,
+        )
+        .unwrap();
+        assert_eq!(single.labels, result.labels);
+        assert!(result.umap_seconds >= single.umap_seconds * 0.5);
+        let scores = deepclust_metrics::scores(&truth, &result.labels).unwrap();
+        assert!(scores.acc > 0.95, "{scores}");
+        let zero = N2dParams {
+            restarts: 0,
+            ..params
+        };
+        assert!(n2d(x.view(), &zero, &mut |_| {}, &never).is_err());
     }
 
     #[test]

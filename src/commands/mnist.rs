@@ -58,6 +58,9 @@ pub struct MnistArgs {
     /// Seed of everything.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// N2D restarts (UMAP + mixture per seed; the consensus run is kept, no labels used).
+    #[arg(long, default_value_t = 1)]
+    pub n2d_restarts: usize,
     /// DEC-DA: shifts and rotations in autoencoder pretraining and DEC.
     #[command(flatten)]
     pub augment: AugmentArgs,
@@ -221,6 +224,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
             &ae_args,
             preset.run_dec.then_some(&dec_args),
             args.seed,
+            args.n2d_restarts,
             out.as_deref(),
             cancel,
             &args.report.for_subfolder(if protocol == Protocol::Split {
@@ -250,6 +254,7 @@ fn run_protocol(
     ae_args: &AeArgs,
     dec_args: Option<&DecArgs>,
     seed: u64,
+    n2d_restarts: usize,
     out: Option<&Path>,
     cancel: &AtomicBool,
     report: &ReportArgs,
@@ -327,6 +332,7 @@ fn run_protocol(
         let codes = ae.encode(train.features.view())?;
         let params = N2dParams {
             seed,
+            restarts: n2d_restarts,
             ..N2dParams::default()
         };
         let result = n2d_with_progress(codes.view(), &params, cancel)?;

@@ -28,6 +28,10 @@ pub struct N2dArgs {
     /// Mixture restarts (the highest likelihood is kept; labels are never used).
     #[arg(long, default_value_t = 1)]
     pub gmm_n_init: usize,
+    /// Whole UMAP + mixture runs (seeds --seed, --seed + 1, ...); the one whose labels agree
+    /// best with the others' (mean adjusted Rand index) is kept. No labels used.
+    #[arg(long, default_value_t = 1)]
+    pub restarts: usize,
     /// A pretrained autoencoder (from `deepclust train-ae --out DIR`); without it one is
     /// trained first with the autoencoder options.
     #[arg(long, value_name = "DIR")]
@@ -91,6 +95,19 @@ pub fn n2d_with_progress(
             .collect();
         println!("silhouette per k (highest chosen): {}", list.join(", "));
     }
+    if result.restart_agreement.len() > 1 {
+        let list: Vec<String> = result
+            .restart_agreement
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("seed +{i}: {a:.4}"))
+            .collect();
+        println!(
+            "restarts, mean agreement (ARI) with the others: {}; kept seed +{}",
+            list.join(", "),
+            result.chosen_restart
+        );
+    }
     println!(
         "N2D: {} clusters; UMAP {:.1} s, mixture {:.1} s",
         result.n_clusters, result.umap_seconds, result.gmm_seconds
@@ -108,6 +125,7 @@ pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
         n_neighbors: args.n_neighbors,
         umap_dims: None,
         gmm_n_init: args.gmm_n_init,
+        restarts: args.restarts,
         seed: args.ae_train.seed,
     };
     println!("config: {}", serde_json::to_string(&params)?);

@@ -327,3 +327,40 @@ fn dec_with_augmentation_saves_it_and_rejects_bad_ranges() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("max_shift"), "{}", stderr(&out));
 }
+
+#[test]
+fn n2d_with_restarts_keeps_the_consensus_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("labels.csv");
+    let out = deepclust(&[
+        "n2d",
+        "--data",
+        "synthetic:400",
+        "--epochs",
+        "30",
+        "--dims",
+        "64,10",
+        "--k",
+        "10",
+        "--n-neighbors",
+        "10",
+        "--restarts",
+        "2",
+        "--output",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("restarts, mean agreement (ARI) with the others: seed +0:"),
+        "{text}"
+    );
+    // Chance level is about 0.04 for 10 clusters of 400 items; a 3-layer code of 30 epochs
+    // is far from converged, so this only checks the run is meaningful.
+    assert!(metric(&text, "N2D: NMI", "NMI") > 0.2, "{text}");
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(rows.lines().count(), 401);
+    let out = deepclust(&["n2d", "--data", "synthetic:50", "--restarts", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("restarts"), "{}", stderr(&out));
+}
