@@ -4,6 +4,7 @@
 use crate::error::{ReportError, Result};
 use crate::images::bounds;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Colour of category `i`: Tableau's 20 colours (strong ones first), then evenly spaced
 /// hues for more categories, so up to 20 clusters get distinct, named-palette colours.
@@ -125,7 +126,15 @@ pub fn line_chart(
     {
         let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+        // The legend gets its own strip right of the plot, so it can never cover a line
+        // (inside the plot, scores rising to 1 ran under it).
+        let legend_width = if lines.len() > 1 {
+            legend_width(lines)
+        } else {
+            0
+        };
+        let (plot_area, legend_area) = root.split_horizontally(CHART_SIZE.0 - legend_width);
+        let mut chart = ChartBuilder::on(&plot_area)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(64)
@@ -158,11 +167,7 @@ pub fn line_chart(
                     points.iter().copied(),
                     colour.stroke_width(2),
                 ))
-                .map_err(|e| err(e.to_string()))?
-                .label(line.name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                });
+                .map_err(|e| err(e.to_string()))?;
             // Dots show where the measurements are (a line alone hides a single point).
             chart
                 .draw_series(
@@ -173,19 +178,50 @@ pub fn line_chart(
                 )
                 .map_err(|e| err(e.to_string()))?;
         }
-        if lines.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .label_font(("sans-serif", 16))
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
+        if legend_width > 0 {
+            for (i, line) in lines.iter().enumerate() {
+                let colour = RGBColor(line.colour[0], line.colour[1], line.colour[2]);
+                // Rows from the top of the plot, each a line sample and the name.
+                let y = LEGEND_TOP + i as i32 * LEGEND_ROW;
+                legend_area
+                    .draw(&PathElement::new(
+                        vec![(4, y), (22, y)],
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(|e| err(e.to_string()))?;
+                legend_area
+                    .draw(&Circle::new((13, y), 2, colour.filled()))
+                    .map_err(|e| err(e.to_string()))?;
+                legend_area
+                    .draw(&Text::new(
+                        line.name.clone(),
+                        (28, y),
+                        ("sans-serif", 16)
+                            .into_font()
+                            .color(&RGBColor(34, 34, 34))
+                            .pos(Pos::new(HPos::Left, VPos::Center)),
+                    ))
+                    .map_err(|e| err(e.to_string()))?;
+            }
         }
         root.present().map_err(|e| err(e.to_string()))?;
     }
     Ok(svg)
+}
+
+/// Top of the first legend row and the distance between rows, in pixels.
+const LEGEND_TOP: i32 = 22;
+const LEGEND_ROW: i32 = 22;
+
+/// Width of the legend strip: the line sample, a gap and the longest name (13 px text is
+/// about 7.5 px per character), within 70..=170 px.
+fn legend_width(lines: &[Line]) -> u32 {
+    let longest = lines
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    (36 + (longest as f64 * 7.5).ceil() as u32).clamp(70, 170)
 }
 
 /// Tick labels: short, without float noise (0.30000000000000004).
@@ -295,6 +331,71 @@ mod tests {
             points: vec![(0.0, f64::NAN)],
         }];
         assert!(line_chart("empty", "x", "y", &empty, None).is_err());
+    }
+
+    /// `(x, y)` of every point of every `<polyline>` in stroke `colour` (`#RRGGBB`).
+    fn polyline_points(svg: &str, colour: &str) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        for element in svg.split("<polyline").skip(1) {
+            if !element.contains(&format!("stroke=\"{colour}\"")) {
+                continue;
+            }
+            let at = element.find("points=\"").expect("points") + 8;
+            let list = &element[at..at + element[at..].find('"').expect("end")];
+            for pair in list.split_whitespace() {
+                let (x, y) = pair.split_once(',').expect("x,y");
+                out.push((x.parse().expect("x"), y.parse().expect("y")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn legend_lies_right_of_every_line() {
+        // Scores rising to 1 at the last update: the corner where a legend inside the plot
+        // used to sit.
+        let lines: Vec<Line> = ["ACC", "NMI", "ARI"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Line {
+                name: name.to_string(),
+                colour: category_colour(i),
+                points: (0..40)
+                    .map(|u| (u as f64, 0.7 + 0.1 * i as f64 + 0.0075 * u as f64))
+                    .collect(),
+            })
+            .collect();
+        let svg = line_chart("scores", "iteration", "score", &lines, Some(0.0)).expect("chart");
+        let legend_x: Vec<f64> = svg
+            .split("<text x=\"")
+            .skip(1)
+            .filter(|t| {
+                ["ACC", "NMI", "ARI"]
+                    .iter()
+                    .any(|n| t.contains(&format!(">\n{n}\n<")))
+            })
+            .map(|t| t[..t.find('"').expect("x")].parse().expect("x"))
+            .collect();
+        assert_eq!(legend_x.len(), 3, "one legend entry per line");
+        let legend_left = legend_x.iter().copied().fold(f64::INFINITY, f64::min);
+        for line in &lines {
+            let data = polyline_points(&svg, &css_colour(line.colour).to_uppercase());
+            // The data line plus its legend sample (the two points farthest right).
+            let (sample, data): (Vec<_>, Vec<_>) =
+                data.into_iter().partition(|&(x, _)| x > legend_left - 30.0);
+            assert_eq!(sample.len(), 2, "{}: one legend sample", line.name);
+            assert!(data.len() >= 40, "{}: the line is drawn", line.name);
+            let right = data.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            assert!(
+                right < legend_left - 30.0,
+                "{}: line reaches x = {right}",
+                line.name
+            );
+        }
+        assert!(
+            legend_left + 30.0 < f64::from(CHART_SIZE.0),
+            "legend inside the picture"
+        );
     }
 
     #[test]
