@@ -6,7 +6,10 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust_gallery::apply::LinkOutcome;
 use deepclust_gallery::content::KChoice;
-use deepclust_gallery::{organize, GroupKind, LinkMode, OrganizeParams, OrganizeReport, Progress};
+use deepclust_gallery::{
+    organize, AutoencoderParams, EmbeddingKind, GroupKind, LinkMode, OrganizeParams,
+    OrganizeReport, Progress,
+};
 use indicatif::ProgressBar;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -85,11 +88,27 @@ pub struct OrganizeArgs {
     /// `onnx` feature; without it, model-free thumbnail features are used.
     #[arg(long, value_name = "PATH.onnx")]
     pub model: Option<PathBuf>,
+    /// Content embedding when no --model is given: `stats` (thumbnail layout, colour and
+    /// texture statistics; no training) or `autoencoder` (a network trained on this
+    /// library's own thumbnails, plus the statistics; kept in --out for re-runs).
+    #[arg(long, value_enum, default_value = "stats")]
+    pub embedding: EmbeddingArg,
+    /// Training epochs of the --embedding autoencoder network.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub ae_epochs: usize,
     /// Write an HTML report of the content clusters into DIR (needs --by content): per
     /// cluster the photos nearest its centre and the farthest, a 2-D map of the embedding
     /// with thumbnails, the parameters and timings. Open DIR/index.html; it needs no network.
     #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
     pub report: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmbeddingArg {
+    /// Thumbnail layout plus colour and texture statistics
+    Stats,
+    /// Autoencoder trained on the library's thumbnails, plus the statistics
+    Autoencoder,
 }
 
 impl OrganizeArgs {
@@ -130,7 +149,15 @@ impl OrganizeArgs {
             .html(!self.no_html)
             .follow_symlinks(self.follow_symlinks)
             .use_cache(!self.no_cache)
-            .model(self.model.clone());
+            .model(self.model.clone())
+            .embedding(match self.embedding {
+                EmbeddingArg::Stats => EmbeddingKind::Stats,
+                EmbeddingArg::Autoencoder => EmbeddingKind::Autoencoder,
+            })
+            .autoencoder(AutoencoderParams {
+                epochs: self.ae_epochs,
+                ..AutoencoderParams::default()
+            });
         params.validate().context("cannot organize")?;
         Ok(params)
     }
@@ -138,7 +165,7 @@ impl OrganizeArgs {
 
 pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     let params = args.params()?;
-    // One bar per stage (scan, link), created when the stage reports its first progress.
+    // One bar per stage (scan, autoencoder, link), created when the stage reports its first progress.
     let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
     let on_progress = |p: Progress| {
         let Ok(mut slot) = bar.lock() else { return };
@@ -146,13 +173,13 @@ pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
             if let Some((_, old)) = slot.take() {
                 old.finish_and_clear();
             }
-            let unit = if p.stage == "scan" { "files" } else { "links" };
+            let (unit, message) = match p.stage {
+                "scan" => ("files", "reading photos"),
+                "autoencoder" => ("epochs", "training the thumbnail autoencoder"),
+                _ => ("links", "linking"),
+            };
             let b = progress_bar(p.total as u64, unit);
-            b.set_message(if p.stage == "scan" {
-                "reading photos"
-            } else {
-                "linking"
-            });
+            b.set_message(message);
             *slot = Some((p.stage, b));
         }
         if let Some((_, b)) = slot.as_ref() {

@@ -7,7 +7,9 @@
 //! ```
 //! Writes `<work>/library` (the photos, in year folders), `<work>/labels.csv` (ground truth,
 //! outside the library) and `<work>/organized`. `--model PATH.onnx` (with `--features onnx`)
-//! embeds with a pretrained network instead of the model-free features. Re-running reuses the
+//! embeds with a pretrained network instead of the model-free features; `--embedding stats` or
+//! `--embedding autoencoder` (with `--ae-hidden 500,500,2000 --ae-epochs 30`) picks the
+//! model-free one. Re-running reuses the
 //! generated library; the organizer's cache is switched off so every run measures a full scan.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -15,7 +17,9 @@ use deepclust_data::idx::{read_idx_images, read_idx_labels};
 use deepclust_gallery::civil::{Day, WallClock};
 use deepclust_gallery::content::KChoice;
 use deepclust_gallery::synth::{jpeg_with_exif, SynthExif};
-use deepclust_gallery::{organize, GpsPoint, GroupKind, OrganizeParams};
+use deepclust_gallery::{
+    organize, AutoencoderParams, EmbeddingKind, GpsPoint, GroupKind, OrganizeParams,
+};
 use image::{imageops, GrayImage, Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -41,6 +45,9 @@ struct Opts {
     work: PathBuf,
     k: KChoice,
     model: Option<PathBuf>,
+    embedding: EmbeddingKind,
+    autoencoder: AutoencoderParams,
+    seed: u64,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -51,6 +58,9 @@ fn parse() -> Result<Opts, String> {
         work: std::env::temp_dir().join("gallery-bench"),
         k: KChoice::Fixed(10),
         model: None,
+        embedding: EmbeddingKind::default(),
+        autoencoder: AutoencoderParams::default(),
+        seed: 7,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -63,6 +73,25 @@ fn parse() -> Result<Opts, String> {
             "--work" => o.work = PathBuf::from(val()?),
             "--k" => o.k = val()?.parse()?,
             "--model" => o.model = Some(PathBuf::from(val()?)),
+            "--embedding" => o.embedding = val()?.parse()?,
+            "--seed" => o.seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--ae-epochs" => {
+                o.autoencoder.epochs = val()?.parse().map_err(|e| format!("--ae-epochs: {e}"))?
+            }
+            "--ae-batch" => {
+                o.autoencoder.batch_size = val()?.parse().map_err(|e| format!("--ae-batch: {e}"))?
+            }
+            "--ae-code-weight" => {
+                o.autoencoder.code_weight = val()?
+                    .parse()
+                    .map_err(|e| format!("--ae-code-weight: {e}"))?
+            }
+            "--ae-hidden" => {
+                o.autoencoder.hidden = val()?
+                    .split(',')
+                    .map(|w| w.parse().map_err(|e| format!("--ae-hidden: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -172,13 +201,27 @@ fn main() -> Result<(), String> {
         .k(o.k)
         .near_duplicates(true)
         .model(o.model.clone())
+        .embedding(o.embedding)
+        .autoencoder(o.autoencoder.clone())
+        .seed(o.seed)
         .use_cache(false);
     let scan_done = std::sync::Mutex::new(None);
     let t0 = Instant::now();
+    let ae_span = std::sync::Mutex::new((None, None));
     let on_progress = |p: deepclust_gallery::Progress| {
         if p.stage == "scan" && p.done == p.total {
             if let Ok(mut s) = scan_done.lock() {
                 s.get_or_insert(t0.elapsed().as_secs_f64());
+            }
+        }
+        if p.stage == "autoencoder" {
+            if let Ok(mut s) = ae_span.lock() {
+                let now = t0.elapsed().as_secs_f64();
+                if p.done == 0 {
+                    s.0 = Some(now);
+                } else if p.done == p.total {
+                    s.1 = Some(now);
+                }
             }
         }
     };
@@ -191,6 +234,15 @@ fn main() -> Result<(), String> {
         rayon::current_num_threads(),
         n as f64 / scan_s
     );
+    if let Ok((Some(a), Some(b))) = ae_span.lock().map(|s| *s) {
+        println!(
+            "autoencoder {:?} -> {}, {} epochs: {:.2} s",
+            o.autoencoder.hidden,
+            o.autoencoder.code,
+            o.autoencoder.epochs,
+            b - a
+        );
+    }
     if let Some(c) = &r.content {
         let t: Vec<usize> = r.photos.iter().map(|p| truth[&p.rel_path]).collect();
         let nmi = deepclust_metrics::nmi(&t, &c.labels).map_err(|e| e.to_string())?;

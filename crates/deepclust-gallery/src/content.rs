@@ -55,7 +55,7 @@ pub struct ContentModel {
 /// weight squared: a block's influence on distances is set by design, not by how many
 /// dimensions it has. Per-dimension z-scoring was measured worse (MNIST-digit library NMI
 /// 0.35): it blows up near-constant border pixels into full-weight noise.
-fn standardiser(x: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
+fn standardiser(x: &[&[f32]], dim: usize, blocks: &[(usize, f32)]) -> (Vec<f32>, Vec<f32>) {
     let n = x.len().max(1) as f64;
     let mut mean = vec![0f64; dim];
     for row in x {
@@ -71,10 +71,9 @@ fn standardiser(x: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
         }
     }
     var.iter_mut().for_each(|s| *s /= n);
-    let blocks = crate::thumbs::embedding_blocks(dim);
     let mut scale = vec![0f32; dim];
     let mut start = 0;
-    for (len, weight) in blocks {
+    for &(len, weight) in blocks {
         let total: f64 = var[start..start + len].iter().sum();
         let s = if total > 1e-12 {
             f64::from(weight) / total.sqrt()
@@ -141,8 +140,23 @@ pub fn silhouette(x: &Array2<f32>, labels: &[usize]) -> f64 {
 
 /// Clusters the embeddings. With `previous` (same dimension), photos are assigned to its
 /// centroids without refitting, so an unchanged photo keeps its cluster across runs.
+/// The block layout comes from [`crate::thumbs::embedding_blocks`].
 pub fn cluster_embeddings(
     embeddings: &[&[f32]],
+    k: KChoice,
+    seed: u64,
+    previous: Option<&ContentModel>,
+) -> Result<(Vec<usize>, ContentModel), GalleryError> {
+    let dim = embeddings.first().map_or(0, |e| e.len());
+    let blocks = crate::thumbs::embedding_blocks(dim);
+    cluster_embeddings_in_blocks(embeddings, &blocks, k, seed, previous)
+}
+
+/// [`cluster_embeddings`] with an explicit block layout: `(length, weight)` pairs covering the
+/// embedding; each block is centred and scaled to a total standard deviation of its weight.
+pub fn cluster_embeddings_in_blocks(
+    embeddings: &[&[f32]],
+    blocks: &[(usize, f32)],
     k: KChoice,
     seed: u64,
     previous: Option<&ContentModel>,
@@ -191,7 +205,12 @@ pub fn cluster_embeddings(
         }
     }
 
-    let (mean, scale) = standardiser(embeddings, dim);
+    if blocks.iter().map(|b| b.0).sum::<usize>() != dim {
+        return Err(GalleryError::Content(format!(
+            "block layout {blocks:?} does not cover embeddings of length {dim}"
+        )));
+    }
+    let (mean, scale) = standardiser(embeddings, dim, blocks);
     let x = standardise(embeddings, &mean, &scale);
     let fit = |k: usize, x: &Array2<f32>, n_init: usize| -> Result<KMeansModel, GalleryError> {
         KMeans::params(k)

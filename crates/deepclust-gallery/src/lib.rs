@@ -22,6 +22,7 @@
 //! `near-duplicates/group-NNNN/`, plus `manifest.json`, `index.html`, `thumbs/`, the cache
 //! `.deepclust-cache.json` and the marker `.deepclust-organized`.
 
+pub mod autoencode;
 pub mod civil;
 pub mod content;
 pub mod error;
@@ -47,6 +48,7 @@ pub mod plan;
 pub mod prune;
 
 pub use apply::LinkMode;
+pub use autoencode::{AutoencoderParams, EmbeddingKind};
 pub use content::KChoice;
 pub use organize::{organize, OrganizeParams, OrganizeReport};
 pub use plan::GroupKind;

@@ -3,8 +3,10 @@
 //! through an `AtomicBool`.
 
 use crate::apply::{apply_plan, ApplyReport, LinkMode, LinkOutcome};
+use crate::autoencode::{self, AutoencoderParams, EmbeddingKind, AE_DIR};
 use crate::content::{
-    cluster_embeddings, cluster_name, near_duplicate_groups, ContentModel, KChoice,
+    cluster_embeddings, cluster_embeddings_in_blocks, cluster_name, near_duplicate_groups,
+    ContentModel, KChoice,
 };
 use crate::error::GalleryError;
 use crate::events::{day_folder, split_events, DEFAULT_EVENT_GAP_HOURS};
@@ -36,6 +38,7 @@ pub const DUPLICATE_MIN_CORRELATION: f32 = 0.9;
 pub const UNKNOWN_PLACE: &str = "unknown-place";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrganizeParams {
     pub input: PathBuf,
     pub output: PathBuf,
@@ -59,6 +62,11 @@ pub struct OrganizeParams {
     /// ONNX image model for content embeddings (needs the `onnx` cargo feature); `None` uses
     /// the model-free thumbnail features.
     pub model: Option<PathBuf>,
+    /// Content embedding without a model: statistics only, or an autoencoder trained on the
+    /// library's thumbnails plus the statistics (see [`crate::autoencode`]).
+    pub embedding: EmbeddingKind,
+    /// The autoencoder's architecture and training (with `embedding` autoencoder).
+    pub autoencoder: AutoencoderParams,
 }
 
 impl Default for OrganizeParams {
@@ -78,6 +86,8 @@ impl Default for OrganizeParams {
             follow_symlinks: false,
             use_cache: true,
             model: None,
+            embedding: EmbeddingKind::default(),
+            autoencoder: AutoencoderParams::default(),
         }
     }
 }
@@ -138,6 +148,14 @@ impl OrganizeParams {
         self.model = model;
         self
     }
+    pub fn embedding(mut self, embedding: EmbeddingKind) -> Self {
+        self.embedding = embedding;
+        self
+    }
+    pub fn autoencoder(mut self, autoencoder: AutoencoderParams) -> Self {
+        self.autoencoder = autoencoder;
+        self
+    }
 
     /// Checks values and the safety rules on the two directories.
     pub fn validate(&self) -> Result<(), GalleryError> {
@@ -171,6 +189,9 @@ impl OrganizeParams {
             if !m.is_file() {
                 return Err(GalleryError::path(m, "model file not found"));
             }
+        }
+        if self.embedding == EmbeddingKind::Autoencoder && self.model.is_none() {
+            self.autoencoder.validate()?;
         }
         if self.duplicate_threshold > 32 {
             return bad(format!(
@@ -346,6 +367,59 @@ fn load_embedder(path: &Path) -> Result<crate::thumbs::Embedder, GalleryError> {
     ))
 }
 
+/// Content clusters on the autoencoder embedding. The network of an earlier run in `output`
+/// is reused (no retraining) when the cached centroids were made with it, so unchanged photos
+/// keep their codes and clusters; otherwise a new one is trained and, unless this is a dry
+/// run, kept for the next run.
+fn autoencoder_clusters(
+    params: &OrganizeParams,
+    photos: &[PhotoRecord],
+    output: &Path,
+    prev_model: Option<&ContentModel>,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<(Vec<usize>, ContentModel), GalleryError> {
+    let ae_params = &params.autoencoder;
+    let pixels: Vec<&[u8]> = photos
+        .iter()
+        .map(|p| p.content.as_ref().map_or(&[][..], |c| c.pixels.as_slice()))
+        .collect();
+    let stats: Vec<&[f32]> = photos
+        .iter()
+        .map(|p| {
+            p.content
+                .as_ref()
+                .map_or(&[][..], |c| c.embedding.as_slice())
+        })
+        .collect();
+    let x = autoencode::pixel_matrix(&pixels)?;
+    let dim = ae_params.code + autoencode::stats_len();
+    let ae_dir = output.join(AE_DIR);
+    let saved = prev_model
+        .filter(|m| params.use_cache && m.mean.len() == dim)
+        .and_then(|_| autoencode::load_saved(&ae_dir, ae_params));
+    let reuse = saved.is_some();
+    let ae = match saved {
+        Some(ae) => ae,
+        None => autoencode::train(x.view(), ae_params, params.seed, progress, cancel)?,
+    };
+    let codes = autoencode::encode(&ae, x.view())?;
+    let rows = autoencode::combine(&codes, &stats);
+    let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+    let blocks = autoencode::blocks(ae_params.code, ae_params.code_weight);
+    let result = cluster_embeddings_in_blocks(
+        &refs,
+        &blocks,
+        params.k,
+        params.seed,
+        prev_model.filter(|_| reuse),
+    )?;
+    if !reuse && !params.dry_run && params.use_cache {
+        autoencode::save(&ae, &ae_dir)?;
+    }
+    Ok(result)
+}
+
 /// Runs the organizer. See [`OrganizeParams`].
 pub fn organize(
     params: &OrganizeParams,
@@ -493,11 +567,18 @@ pub fn organize(
             .collect();
         if wants(GroupKind::Content) && n > 0 {
             let prev_model = previous.as_ref().and_then(|c| c.content_model.as_ref());
-            let (labels, model) =
-                cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
+            let use_autoencoder =
+                params.model.is_none() && params.embedding == EmbeddingKind::Autoencoder;
+            let (labels, model) = if use_autoencoder {
+                autoencoder_clusters(params, &photos, &output, prev_model, progress, cancel)?
+            } else {
+                cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?
+            };
             let reused = prev_model.is_some_and(|m| *m == model);
             let embedding_label = if params.model.is_some() {
                 "the ONNX model's embeddings"
+            } else if use_autoencoder {
+                "an autoencoder's code of the thumbnail, colour and texture"
             } else {
                 "thumbnail pixels, colour and texture"
             };

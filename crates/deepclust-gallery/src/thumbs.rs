@@ -152,6 +152,25 @@ pub struct ContentFeatures {
     pub embedder: String,
     /// 64-bit difference hash.
     pub dhash: u64,
+    /// [`AE_SIDE`] x [`AE_SIDE`] grayscale pixels, row-major: the autoencoder's input (see
+    /// [`crate::autoencode`]). Empty in caches of older versions.
+    #[serde(default)]
+    pub pixels: Vec<u8>,
+}
+
+/// Side of the grayscale thumbnail the autoencoder learns from: 28, as MNIST in the DEC
+/// tutorial, so the tutorial's architecture applies unchanged.
+pub const AE_SIDE: u32 = 28;
+
+/// The autoencoder's input: the whole thumbnail squeezed to [`AE_SIDE`] x [`AE_SIDE`] gray.
+pub fn ae_pixels(img: &RgbImage) -> Vec<u8> {
+    imageops::resize(
+        &to_gray(img),
+        AE_SIDE,
+        AE_SIDE,
+        imageops::FilterType::Triangle,
+    )
+    .into_raw()
 }
 
 fn to_gray(img: &RgbImage) -> GrayImage {
@@ -230,8 +249,9 @@ pub fn embed(img: &RgbImage) -> Vec<f32> {
     out
 }
 
-/// Id of the model-free embedding in caches and manifests.
-pub const BUILTIN_EMBEDDER: &str = "builtin-v1";
+/// Id of the model-free embedding in caches and manifests (v2: with the autoencoder's
+/// pixels, so caches of v1 are re-read once).
+pub const BUILTIN_EMBEDDER: &str = "builtin-v2";
 
 impl ContentFeatures {
     /// The embedding clustering uses.
@@ -246,6 +266,7 @@ pub fn features(img: &RgbImage) -> ContentFeatures {
         model_embedding: None,
         embedder: BUILTIN_EMBEDDER.to_string(),
         dhash: dhash(img),
+        pixels: ae_pixels(img),
     }
 }
 

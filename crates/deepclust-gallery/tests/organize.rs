@@ -1,11 +1,15 @@
 //! End-to-end runs of the organizer on generated libraries and on the shared camera files.
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+use deepclust_gallery::autoencode::AE_DIR;
 use deepclust_gallery::civil::parse_exif_datetime;
 use deepclust_gallery::content::KChoice;
 use deepclust_gallery::scan::OUTPUT_MARKER;
 use deepclust_gallery::synth::{jpeg_with_exif, SynthExif};
-use deepclust_gallery::{organize, GpsPoint, GroupKind, LinkMode, OrganizeParams, WallClock};
+use deepclust_gallery::{
+    organize, AutoencoderParams, EmbeddingKind, GpsPoint, GroupKind, LinkMode, OrganizeParams,
+    WallClock,
+};
 use image::{Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -828,4 +832,72 @@ fn stale_copies_of_an_edited_photo_are_kept() {
     );
     assert_eq!(fs::read(&old).unwrap(), old_bytes);
     assert!(out.join("by-date/2020/2020-02-02/p.jpg").exists());
+}
+
+#[test]
+fn autoencoder_embedding_separates_classes_and_is_kept_for_reruns() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let mut truth = BTreeMap::new();
+    for class in 0..3 {
+        for i in 0..15 {
+            let name = format!("c{class}_{i:02}.jpg");
+            let bytes = jpeg_with_exif(
+                &pattern(class, (class * 100 + i) as u64),
+                &SynthExif::default(),
+            )
+            .unwrap();
+            write(&lib.join(&name), &bytes);
+            truth.insert(name, class);
+        }
+    }
+    let out = dir.path().join("out");
+    let params = OrganizeParams::new(&lib, &out)
+        .by(vec![GroupKind::Content])
+        .k(KChoice::Fixed(3))
+        .embedding(EmbeddingKind::Autoencoder)
+        .autoencoder(AutoencoderParams {
+            hidden: vec![64],
+            code: 4,
+            epochs: 20,
+            batch_size: 16,
+            ..AutoencoderParams::default()
+        })
+        .html(false);
+    let epochs = std::sync::Mutex::new(0);
+    let on_progress = |p: deepclust_gallery::Progress| {
+        if p.stage == "autoencoder" {
+            *epochs.lock().unwrap() = p.done;
+        }
+    };
+    let first = organize(&params, &on_progress, &AtomicBool::new(false)).unwrap();
+    assert_eq!(*epochs.lock().unwrap(), 20, "progress reports each epoch");
+    let content = first.content.as_ref().unwrap();
+    let labels_true: Vec<usize> = first.photos.iter().map(|p| truth[&p.rel_path]).collect();
+    let nmi = deepclust_metrics::nmi(&labels_true, &content.labels).unwrap();
+    eprintln!("autoencoder embedding: NMI {nmi:.3}");
+    assert!(nmi > 0.9, "NMI {nmi}");
+    assert!(out.join(AE_DIR).join("config.json").exists());
+
+    // Grow the library: the kept network encodes (no training), unchanged photos keep their
+    // clusters.
+    let newcomer = jpeg_with_exif(&pattern(1, 999), &SynthExif::default()).unwrap();
+    write(&lib.join("new.jpg"), &newcomer);
+    *epochs.lock().unwrap() = 0;
+    let second = organize(&params, &on_progress, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        *epochs.lock().unwrap(),
+        0,
+        "retrained instead of reusing the network"
+    );
+    let c2 = second.content.as_ref().unwrap();
+    assert!(c2.reused_previous_model);
+    for (i, p) in first.photos.iter().enumerate() {
+        let j = second
+            .photos
+            .iter()
+            .position(|q| q.rel_path == p.rel_path)
+            .unwrap();
+        assert_eq!(c2.labels[j], content.labels[i], "{}", p.rel_path);
+    }
 }
