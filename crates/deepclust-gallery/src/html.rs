@@ -241,7 +241,13 @@ pub fn write_content_report(
     let space = exact.or_else(|| statistics_space(r));
     let closeness: Option<Vec<f32>> = space
         .as_ref()
-        .map(|s| s.distance_to_centre.iter().map(|d| -d).collect());
+        // 1 / (1 + distance): ranks like the distance, reads as "higher is closer" in (0, 1].
+        .map(|s| {
+            s.distance_to_centre
+                .iter()
+                .map(|d| 1.0 / (1.0 + d))
+                .collect()
+        });
     let thumbs = r.output.join(THUMBS_DIR);
     let pictures: Vec<PathBuf> = r
         .photos
@@ -290,11 +296,14 @@ pub fn write_content_report(
     if let (Some(space), Some(closeness)) = (&space, &closeness) {
         builder = if clustered_space {
             builder
-                .confidence_named(closeness, "closeness to the centre")
+                .confidence_named(closeness, "closeness to the centre, 1/(1+distance)")
                 .embedding(space.embedding.view(), "content embedding")
         } else {
             builder
-                .confidence_named(closeness, "closeness to the mean statistics")
+                .confidence_named(
+                    closeness,
+                    "closeness to the mean statistics, 1/(1+distance)",
+                )
                 .embedding(space.embedding.view(), "thumbnail statistics")
                 .note(
                     "The clustering's embedding is not kept per photo for this embedding kind: \
