@@ -343,3 +343,52 @@ fn content_report_refers_only_to_files_that_exist() {
     ]);
     assert!(!dry.status.success());
 }
+
+#[test]
+fn autoencoder_embedding_trains_once_and_is_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 24);
+    let before = snapshot(&lib);
+    let out_dir = dir.path().join("organized");
+    let args = [
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--k",
+        "3",
+        "--embedding",
+        "autoencoder",
+        "--ae-epochs",
+        "2",
+        "--no-html",
+    ];
+    let out = deepclust(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("content: k = 3"), "{}", stdout(&out));
+    assert!(out_dir.join(".deepclust-autoencoder/config.json").is_file());
+    let manifest = fs::read_to_string(out_dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"embedding\": \"autoencoder\""));
+    assert!(manifest.contains("an autoencoder's code"));
+    // Second run: the kept network and clusters are reused.
+    let again = deepclust(&args);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("clusters of the previous run"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(snapshot(&lib), before);
+    let bad = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--embedding",
+        "pca",
+    ]);
+    assert!(!bad.status.success());
+}
