@@ -86,6 +86,11 @@ fn parse() -> Result<Opts, String> {
                     .parse()
                     .map_err(|e| format!("--ae-code-weight: {e}"))?
             }
+            "--ae-layout-weight" => {
+                o.autoencoder.layout_weight = val()?
+                    .parse()
+                    .map_err(|e| format!("--ae-layout-weight: {e}"))?
+            }
             "--ae-hidden" => {
                 o.autoencoder.hidden = val()?
                     .split(',')

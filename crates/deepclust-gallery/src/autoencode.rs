@@ -1,7 +1,8 @@
 //! The content embedding learned from the library itself, with no pretrained model: a small
 //! fully connected autoencoder trained on the photos' own 28x28 grayscale thumbnails (the DEC
-//! tutorial's approach, on `deepclust-nn`), its code concatenated with the colour, texture and
-//! tone statistics of [`crate::thumbs::embed`], then clustered like any other embedding.
+//! tutorial's approach, on `deepclust-nn`), its code concatenated with the features of
+//! [`crate::thumbs::embed`] (grayscale layout, by default, and the colour, texture and tone
+//! statistics), then clustered like any other embedding.
 //!
 //! The trained network is kept in the output directory ([`AE_DIR`]); a re-run on a grown
 //! library encodes with it instead of retraining, so unchanged photos get the same codes and,
@@ -26,8 +27,9 @@ pub const AE_DIR: &str = ".deepclust-autoencoder";
 /// Which embedding the content grouping clusters when no ONNX model is given.
 ///
 /// The default is `Stats`: on the generated 2,000-photo libraries (`gallery_bench`, k = 10,
-/// release build) it scored NMI 0.615 (Fashion-MNIST) / 0.505 (MNIST) in 0 s of training,
-/// the autoencoder 0.547 / 0.528 after 32-36 s of training (docs/BENCHMARKS.md).
+/// release build) it scored NMI 0.615 (Fashion-MNIST) / 0.505 (MNIST) with no training; the
+/// best autoencoder variant (the default [`AutoencoderParams`]) 0.611 / 0.523 after 23 s of
+/// training (docs/BENCHMARKS.md): no clear gain for the time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum EmbeddingKind {
@@ -69,6 +71,9 @@ pub struct AutoencoderParams {
     /// Weight of the code block in distances (the statistics blocks keep theirs from
     /// [`EMBEDDING_BLOCKS`]).
     pub code_weight: f32,
+    /// Weight of the 16x16 grayscale layout block of [`crate::thumbs::embed`] next to the
+    /// code; 0 leaves it out (the code stands for the layout).
+    pub layout_weight: f32,
 }
 
 impl Default for AutoencoderParams {
@@ -80,7 +85,10 @@ impl Default for AutoencoderParams {
             batch_size: 64,
             lr: 1e-3,
             max_train: 20_000,
-            code_weight: 1.0,
+            // Measured best of the autoencoder variants on the gallery_bench libraries
+            // (docs/BENCHMARKS.md): code at half the layout's weight, layout kept.
+            code_weight: 0.5,
+            layout_weight: 1.0,
         }
     }
 }
@@ -109,7 +117,23 @@ impl AutoencoderParams {
                 self.code_weight
             ));
         }
+        if !(self.layout_weight.is_finite() && self.layout_weight >= 0.0) {
+            return bad(format!(
+                "autoencoder layout weight must be 0 or positive, got {}",
+                self.layout_weight
+            ));
+        }
         Ok(())
+    }
+
+    /// Length of [`combine`]'s rows.
+    pub fn embedding_len(&self) -> usize {
+        let layout = if self.layout_weight > 0.0 {
+            EMBEDDING_BLOCKS[0].0
+        } else {
+            0
+        };
+        self.code + layout + stats_len()
     }
 
     fn config(&self, seed: u64) -> AutoencoderConfig {
@@ -131,9 +155,13 @@ pub fn stats_len() -> usize {
     EMBEDDING_BLOCKS[1..].iter().map(|b| b.0).sum()
 }
 
-/// Block layout of [`combine`]'s rows: the code, then the statistics blocks.
-pub fn blocks(code: usize, code_weight: f32) -> Vec<(usize, f32)> {
-    let mut b = vec![(code, code_weight)];
+/// Block layout of [`combine`]'s rows: the code, the grayscale layout when weighted, then the
+/// statistics blocks.
+pub fn blocks(params: &AutoencoderParams) -> Vec<(usize, f32)> {
+    let mut b = vec![(params.code, params.code_weight)];
+    if params.layout_weight > 0.0 {
+        b.push((EMBEDDING_BLOCKS[0].0, params.layout_weight));
+    }
     b.extend_from_slice(&EMBEDDING_BLOCKS[1..]);
     b
 }
@@ -152,9 +180,14 @@ pub fn pixel_matrix(pixels: &[&[u8]]) -> Result<Array2<f32>, GalleryError> {
     }))
 }
 
-/// `[code | statistics]` per photo. `stats[i]` is photo i's [`crate::thumbs::embed`] output.
-pub fn combine(codes: &Array2<f32>, stats: &[&[f32]]) -> Vec<Vec<f32>> {
-    let skip = EMBEDDING_BLOCKS[0].0;
+/// `[code | layout (with `with_layout`) | statistics]` per photo. `stats[i]` is photo i's
+/// [`crate::thumbs::embed`] output.
+pub fn combine(codes: &Array2<f32>, stats: &[&[f32]], with_layout: bool) -> Vec<Vec<f32>> {
+    let skip = if with_layout {
+        0
+    } else {
+        EMBEDDING_BLOCKS[0].0
+    };
     codes
         .rows()
         .into_iter()
@@ -249,13 +282,27 @@ mod tests {
     fn combines_code_with_statistics_only() {
         let codes = Array2::from_shape_vec((2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
         let full: Vec<f32> = (0..256 + stats_len()).map(|v| v as f32).collect();
-        let rows = combine(&codes, &[&full, &full]);
+        let rows = combine(&codes, &[&full, &full], false);
         assert_eq!(rows[1].len(), 2 + stats_len());
         assert_eq!(&rows[1][..3], &[3.0, 4.0, 256.0]);
+        let params = AutoencoderParams {
+            code: 2,
+            layout_weight: 0.0,
+            ..AutoencoderParams::default()
+        };
+        assert_eq!(params.embedding_len(), rows[0].len());
         assert_eq!(
-            blocks(2, 1.0).iter().map(|b| b.0).sum::<usize>(),
+            blocks(&params).iter().map(|b| b.0).sum::<usize>(),
             rows[0].len()
         );
+        let with = AutoencoderParams {
+            layout_weight: 0.5,
+            ..params
+        };
+        let rows = combine(&codes, &[&full, &full], true);
+        assert_eq!(&rows[0][..3], &[1.0, 2.0, 0.0]);
+        assert_eq!(with.embedding_len(), rows[0].len());
+        assert_eq!(blocks(&with)[1], (256, 0.5));
         assert!(pixel_matrix(&[&[0u8; 5]]).is_err());
         assert_eq!("stats".parse::<EmbeddingKind>(), Ok(EmbeddingKind::Stats));
         assert!("pca".parse::<EmbeddingKind>().is_err());

@@ -393,7 +393,7 @@ fn autoencoder_clusters(
         })
         .collect();
     let x = autoencode::pixel_matrix(&pixels)?;
-    let dim = ae_params.code + autoencode::stats_len();
+    let dim = ae_params.embedding_len();
     let ae_dir = output.join(AE_DIR);
     let saved = prev_model
         .filter(|m| params.use_cache && m.mean.len() == dim)
@@ -404,9 +404,9 @@ fn autoencoder_clusters(
         None => autoencode::train(x.view(), ae_params, params.seed, progress, cancel)?,
     };
     let codes = autoencode::encode(&ae, x.view())?;
-    let rows = autoencode::combine(&codes, &stats);
+    let rows = autoencode::combine(&codes, &stats, ae_params.layout_weight > 0.0);
     let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
-    let blocks = autoencode::blocks(ae_params.code, ae_params.code_weight);
+    let blocks = autoencode::blocks(ae_params);
     let result = cluster_embeddings_in_blocks(
         &refs,
         &blocks,
