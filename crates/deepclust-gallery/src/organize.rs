@@ -697,6 +697,10 @@ pub fn organize(
     // which links it made, so the ones the new plan no longer wants can be taken away.
     let previous_links = PreviousLinks::read(&output.join(MANIFEST_FILE), &input);
     let in_library: HashSet<&str> = photos.iter().map(|p| p.rel_path.as_str()).collect();
+    // Photos of the earlier run that are in the library, or were deleted from it (their
+    // dangling links go; see prune). A photo still there but skipped this run (unreadable
+    // now) keeps its links.
+    let tracked = |p: &str| in_library.contains(p) || fs::symlink_metadata(input.join(p)).is_err();
     if params.dry_run {
         if let Some(prev) = &previous_links {
             // Folders the plan puts each photo in: an old link in one of them is the photo's
@@ -711,7 +715,7 @@ pub fn organize(
                 }
             }
             let stale: Vec<(String, PathBuf)> = prev
-                .pairs(|p| in_library.contains(p))
+                .pairs(tracked)
                 .into_iter()
                 .filter(|(p, l)| {
                     !wanted
@@ -770,7 +774,7 @@ pub fn organize(
             }
         }
         let stale: Vec<(String, PathBuf)> = prev
-            .pairs(|p| in_library.contains(p))
+            .pairs(tracked)
             .into_iter()
             .filter(|(p, l)| {
                 !current

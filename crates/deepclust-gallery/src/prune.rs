@@ -8,7 +8,9 @@
 //! - the earlier run's manifest (same photo directory) lists the path as a link it made for
 //!   that photo, and the path stays inside the output directory (no `..`, no absolute path,
 //!   no folder that resolves elsewhere through a symbolic link);
-//! - the photo is still in the library (scanned in this run), so the original exists;
+//! - the photo is still in the library (scanned in this run), so the original exists; or the
+//!   photo was deleted from the library and the link is a symbolic link, now dangling, to its
+//!   old path (a copy or hard link of a deleted photo may be its last copy: always kept);
 //! - the file is still what we made: a symbolic link resolving to the original, a hard link
 //!   to the original's inode, or a copy whose bytes equal the original's. A copy or hard link
 //!   of a photo that has since been edited holds the only remaining old version: it is kept;
@@ -136,7 +138,7 @@ pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
         return Verdict::Keep("its folder resolves outside the output directory".into());
     }
     let Ok(original_canonical) = fs::canonicalize(original) else {
-        return Verdict::Keep("the original is missing".into());
+        return departed_verdict(target, &meta, original);
     };
     if meta.file_type().is_symlink() {
         return if fs::canonicalize(target).ok().as_ref() == Some(&original_canonical) {
@@ -160,6 +162,44 @@ pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
     } else {
         Verdict::Keep("a file that differs from the original (edited since, or not ours)".into())
     }
+}
+
+/// The photo was deleted from the library (or moved away): only a symbolic link that still
+/// names exactly its old path, now dangling, is ours to remove. A hard link or a copy may be
+/// the last remaining copy of the photo, so it is kept whatever it holds.
+fn departed_verdict(target: &Path, meta: &fs::Metadata, original: &Path) -> Verdict {
+    if fs::symlink_metadata(original).is_ok() {
+        return Verdict::Keep("the original exists but cannot be resolved".into());
+    }
+    if !meta.file_type().is_symlink() {
+        return Verdict::Keep(
+            "the photo left the library and this copy or hard link may be its last copy".into(),
+        );
+    }
+    let points_at = fs::read_link(target)
+        .ok()
+        .and_then(|to| target.parent().map(|dir| lexical_normal(&dir.join(to))));
+    if points_at.as_deref() == Some(lexical_normal(original).as_path()) && !target.exists() {
+        Verdict::Ours
+    } else {
+        Verdict::Keep("a symbolic link that does not lead to the photo's old path".into())
+    }
+}
+
+/// `path` with `.` and `name/..` pairs removed, without touching the file system (the link
+/// target no longer exists, so it cannot be canonicalised).
+fn lexical_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Removes each stale `(photo, link)` (link relative to `out_dir`, photo relative to `input`)
@@ -294,6 +334,39 @@ mod tests {
         assert_eq!(fs::read(at("edited.jpg")).unwrap(), b"other bytes");
         // The folder still holds the user's files, so it stays.
         assert_eq!(r.removed_folders, 0);
+
+        // A photo deleted from the library: its dangling symbolic link goes, its copy and
+        // hard link (maybe the last copies) stay.
+        let gone = lib.join("gone.jpg");
+        fs::write(&gone, b"gone bytes").unwrap();
+        std::os::unix::fs::symlink("../../../../lib/gone.jpg", at("gone-sym.jpg")).unwrap();
+        std::os::unix::fs::symlink("../../../../lib/p.jpg", at("gone-other.jpg")).unwrap();
+        fs::hard_link(&gone, at("gone-hard.jpg")).unwrap();
+        fs::write(at("gone-copy.jpg"), b"gone bytes").unwrap();
+        fs::remove_file(&gone).unwrap();
+        let departed: Vec<(String, PathBuf)> = [
+            "gone-sym.jpg",
+            "gone-other.jpg",
+            "gone-hard.jpg",
+            "gone-copy.jpg",
+        ]
+        .iter()
+        .map(|n| {
+            (
+                "gone.jpg".to_string(),
+                PathBuf::from("by-event/2021/a").join(n),
+            )
+        })
+        .collect();
+        let r = remove_stale(&departed, &lib, &out, false);
+        assert_eq!(
+            r.removed,
+            vec![PathBuf::from("by-event/2021/a/gone-sym.jpg")]
+        );
+        assert_eq!(r.kept.len(), 3, "{:?}", r.kept);
+        assert_eq!(fs::read(at("gone-hard.jpg")).unwrap(), b"gone bytes");
+        assert_eq!(fs::read(at("gone-copy.jpg")).unwrap(), b"gone bytes");
+        assert!(at("gone-other.jpg").exists());
 
         // Once a folder's last link goes, the folder goes too (but not by-event itself).
         fs::create_dir_all(out.join("by-event/2020/b")).unwrap();

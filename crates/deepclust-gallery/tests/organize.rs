@@ -901,3 +901,72 @@ fn autoencoder_embedding_separates_classes_and_is_kept_for_reruns() {
         assert_eq!(c2.labels[j], content.labels[i], "{}", p.rel_path);
     }
 }
+
+#[test]
+fn links_of_a_deleted_photo_go_only_when_they_are_dangling_symlinks() {
+    let shot = |seed, taken: &str| {
+        jpeg_with_exif(
+            &pattern(1, seed),
+            &SynthExif {
+                taken: Some(at(taken, Some(120))),
+                gps: Some(PARIS),
+                orientation: None,
+            },
+        )
+        .unwrap()
+    };
+    for mode in [LinkMode::Symlink, LinkMode::Hardlink, LinkMode::Copy] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        write(&lib.join("a.jpg"), &shot(1, "2021:06:01 12:00:00"));
+        write(&lib.join("b.jpg"), &shot(2, "2021:07:01 12:00:00"));
+        let out = dir.path().join("out");
+        let params = OrganizeParams::new(&lib, &out)
+            .by(vec![GroupKind::Date])
+            .link(mode)
+            .html(false);
+        run(&params);
+        let link = PathBuf::from("by-date/2021/2021-07-01/b.jpg");
+        assert!(fs::symlink_metadata(out.join(&link)).is_ok(), "{mode:?}");
+        fs::remove_file(lib.join("b.jpg")).unwrap();
+        let originals = snapshot(&lib);
+
+        let dry = run(&params.clone().dry_run(true));
+        let second = run(&params);
+        assert_eq!(snapshot(&lib), originals, "{mode:?}: an original changed");
+        let still_there = fs::symlink_metadata(out.join(&link)).is_ok();
+        if mode == LinkMode::Symlink {
+            assert_eq!(dry.pruned.removed, vec![link.clone()]);
+            assert_eq!(second.pruned.removed, vec![link.clone()]);
+            assert!(
+                !still_there,
+                "the dangling link of the deleted photo stayed"
+            );
+            assert!(!out.join("by-date/2021/2021-07-01").exists());
+        } else {
+            // The copy or hard link may be the photo's last copy: kept, and said so.
+            assert!(
+                still_there,
+                "{mode:?}: the last copy of a deleted photo went"
+            );
+            assert!(second.pruned.removed.is_empty(), "{mode:?}");
+            assert!(
+                second
+                    .pruned
+                    .kept
+                    .iter()
+                    .any(|(l, why)| l == &link && why.contains("last copy")),
+                "{mode:?}: {:?}",
+                second.pruned.kept
+            );
+            assert_eq!(
+                fs::read(out.join(&link)).unwrap(),
+                shot(2, "2021:07:01 12:00:00")
+            );
+        }
+        assert!(
+            out.join("by-date/2021/2021-06-01/a.jpg").exists(),
+            "{mode:?}"
+        );
+    }
+}
