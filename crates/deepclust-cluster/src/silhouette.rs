@@ -68,10 +68,28 @@ mod tests {
     fn matches_scikit_learn() {
         // sklearn.metrics.silhouette_score([[0,0],[0,1],[4,0],[4,1],[9,9]], [0,0,1,1,1])
         // = 0.28169610893129077 (scikit-learn 1.9.1).
-        let x = array![[0.0f32, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0], [9.0, 9.0]];
+        let x = array![
+            [0.0f32, 0.0],
+            [0.0, 1.0],
+            [4.0, 0.0],
+            [4.0, 1.0],
+            [9.0, 9.0]
+        ];
         let s = silhouette_score(x.view(), &[0, 0, 1, 1, 1]);
         assert!((s - 0.28169610893129077).abs() < 1e-6, "{s}");
         assert_eq!(silhouette_score(x.view(), &[0, 0, 0, 0, 0]), 0.0);
+    }
+
+    #[test]
+    fn two_one_dimensional_clusters_by_hand() {
+        // Points 0, 1 in cluster 0 and 10, 12 in cluster 1: (a, b) per point are (1, 11),
+        // (1, 10), (2, 9.5), (2, 11.5).
+        let x = array![[0.0f32], [1.0], [10.0], [12.0]];
+        let s = silhouette_score(x.view(), &[0, 0, 1, 1]);
+        let expect =
+            ((1.0 - 1.0 / 11.0) + (1.0 - 1.0 / 10.0) + (1.0 - 2.0 / 9.5) + (1.0 - 2.0 / 11.5))
+                / 4.0;
+        assert!((s - expect).abs() < 1e-9, "{s} vs {expect}");
     }
 
     #[test]

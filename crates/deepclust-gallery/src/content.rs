@@ -2,7 +2,7 @@
 //! the silhouette on a sample, readable cluster names, and near-duplicate groups by dHash.
 
 use crate::error::GalleryError;
-use deepclust_cluster::{KMeans, KMeansModel};
+use deepclust_cluster::{silhouette_score, KMeans, KMeansModel};
 use ndarray::Array2;
 use rand::seq::index::sample;
 use rand_chacha::rand_core::SeedableRng;
@@ -95,47 +95,6 @@ fn standardise(x: &[&[f32]], mean: &[f32], scale: &[f32]) -> Array2<f32> {
 
 fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// Mean silhouette of `labels` over the rows of `x` (Euclidean). Points in singleton clusters
-/// count 0, as in scikit-learn.
-pub fn silhouette(x: &Array2<f32>, labels: &[usize]) -> f64 {
-    let n = x.nrows();
-    let k = labels.iter().max().map_or(0, |m| m + 1);
-    if n < 2 || k < 2 {
-        return 0.0;
-    }
-    let sizes = labels.iter().fold(vec![0usize; k], |mut s, &l| {
-        s[l] += 1;
-        s
-    });
-    let rows: Vec<&[f32]> = x
-        .rows()
-        .into_iter()
-        .map(|r| r.to_slice().unwrap_or(&[]))
-        .collect();
-    let mut total = 0.0;
-    for i in 0..n {
-        let mut sums = vec![0f64; k];
-        for j in 0..n {
-            if i != j {
-                sums[labels[j]] += f64::from(sq_dist(rows[i], rows[j])).sqrt();
-            }
-        }
-        let own = labels[i];
-        if sizes[own] < 2 {
-            continue;
-        }
-        let a = sums[own] / (sizes[own] - 1) as f64;
-        let b = (0..k)
-            .filter(|&c| c != own && sizes[c] > 0)
-            .map(|c| sums[c] / sizes[c] as f64)
-            .fold(f64::INFINITY, f64::min);
-        if b.is_finite() && a.max(b) > 0.0 {
-            total += (b - a) / a.max(b);
-        }
-    }
-    total / n as f64
 }
 
 /// Clusters the embeddings. With `previous` (same dimension), photos are assigned to its
@@ -236,7 +195,7 @@ pub fn cluster_embeddings_in_blocks(
             let mut best: Option<(usize, f64)> = None;
             for k in 2..=max.min(xs.nrows().saturating_sub(1)) {
                 let model = fit(k, &xs, 3)?;
-                let s = silhouette(&xs, model.labels());
+                let s = silhouette_score(xs.view(), model.labels());
                 if best.is_none_or(|(_, bs)| s > bs) {
                     best = Some((k, s));
                 }
@@ -251,7 +210,7 @@ pub fn cluster_embeddings_in_blocks(
     let labels = model.labels().to_vec();
     let silhouette = silhouette.or_else(|| {
         let ls: Vec<usize> = sample_idx.iter().map(|&i| labels[i]).collect();
-        (k >= 2).then(|| self::silhouette(&xs, &ls))
+        (k >= 2).then(|| silhouette_score(xs.view(), &ls))
     });
     let centroids = model
         .centroids()
@@ -388,18 +347,6 @@ pub fn near_duplicate_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn silhouette_hand_computed() {
-        // Points 0, 1 in cluster 0 and 10, 12 in cluster 1 (1-D).
-        let x = Array2::from_shape_vec((4, 1), vec![0.0, 1.0, 10.0, 12.0]).unwrap();
-        let s = silhouette(&x, &[0, 0, 1, 1]);
-        // a/b per point: (1, 11) (1, 10) (2, 9.5) (2, 11.5)
-        let expect =
-            ((1.0 - 1.0 / 11.0) + (1.0 - 1.0 / 10.0) + (1.0 - 2.0 / 9.5) + (1.0 - 2.0 / 11.5))
-                / 4.0;
-        assert!((s - expect).abs() < 1e-9, "{s} vs {expect}");
-    }
 
     #[test]
     fn near_duplicates_follow_leaders_not_chains() {
