@@ -130,16 +130,19 @@ pub fn content_space(r: &OrganizeReport) -> Option<ContentSpace> {
     if dim == 0 || model.scale.len() != dim || content.labels.len() != r.photos.len() {
         return None;
     }
-    let rows: Vec<&[f32]> = r
-        .photos
-        .iter()
-        .map(|p| {
-            p.content
-                .as_ref()
-                .map_or(&[][..], |c| c.clustering_embedding())
-        })
-        .collect();
-    if rows.iter().any(|row| row.len() != dim) {
+    let rows: Vec<&[f32]> = match &content.clustering_rows {
+        Some(rows) => rows.iter().map(Vec::as_slice).collect(),
+        None => r
+            .photos
+            .iter()
+            .map(|p| {
+                p.content
+                    .as_ref()
+                    .map_or(&[][..], |c| c.clustering_embedding())
+            })
+            .collect(),
+    };
+    if rows.len() != r.photos.len() || rows.iter().any(|row| row.len() != dim) {
         return None;
     }
     let embedding = ndarray::Array2::from_shape_fn((rows.len(), dim), |(i, j)| {
@@ -233,9 +236,9 @@ pub fn write_content_report(
     }
     // Folder names count from 1 ("cluster 3"); so do the report's cluster numbers.
     let labels: Vec<usize> = content.labels.iter().map(|&l| l + 1).collect();
-    // The clustering's own space when it can be rebuilt from the photos (statistics or model
-    // embeddings); else (an autoencoder's code is not kept per photo) the thumbnail
-    // statistics every photo has, with each cluster's mean as its centre.
+    // The clustering's own space (statistics, model embeddings, or the autoencoder's code
+    // kept in the summary); else (a summary without it, e.g. read back from a manifest) the
+    // thumbnail statistics every photo has, with each cluster's mean as its centre.
     let exact = content_space(r);
     let clustered_space = exact.is_some();
     let space = exact.or_else(|| statistics_space(r));
@@ -448,13 +451,8 @@ mod tests {
             .expect("features")
             .clustering_embedding()
             .len();
-        let Some(space) = content_space(&report) else {
-            // Only an embedding that is not kept per photo (an autoencoder's code) has no space.
-            assert_ne!(model.mean.len(), photo_dim);
-            let fallback = statistics_space(&report).expect("statistics");
-            assert_eq!(fallback.labels, content.labels);
-            return;
-        };
+        let space = content_space(&report).expect("the clustered space");
+        assert_eq!(model.mean.len(), photo_dim);
         assert_eq!(space.embedding.nrows(), report.photos.len());
         for (i, row) in space.embedding.outer_iter().enumerate() {
             let to = |c: usize| -> f32 {

@@ -298,6 +298,11 @@ pub struct ContentSummary {
     /// cache keeps its own copy.
     #[serde(skip)]
     pub model: Option<ContentModel>,
+    /// The rows the clusters were fitted on (before standardisation), per photo, when they
+    /// are not stored with the photos (the autoencoder's code + statistics); `None` when
+    /// each photo's `clustering_embedding()` is that row. Not serialised.
+    #[serde(skip)]
+    pub clustering_rows: Option<Vec<Vec<f32>>>,
 }
 
 /// Everything a run produced; the CLI prints from it.
@@ -378,7 +383,7 @@ fn autoencoder_clusters(
     prev_model: Option<&ContentModel>,
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
-) -> Result<(Vec<usize>, ContentModel), GalleryError> {
+) -> Result<(Vec<usize>, ContentModel, Vec<Vec<f32>>), GalleryError> {
     let ae_params = &params.autoencoder;
     let pixels: Vec<&[u8]> = photos
         .iter()
@@ -417,7 +422,8 @@ fn autoencoder_clusters(
     if !reuse && !params.dry_run && params.use_cache {
         autoencode::save(&ae, &ae_dir)?;
     }
-    Ok(result)
+    let (labels, model) = result;
+    Ok((labels, model, rows))
 }
 
 /// Runs the organizer. See [`OrganizeParams`].
@@ -569,10 +575,14 @@ pub fn organize(
             let prev_model = previous.as_ref().and_then(|c| c.content_model.as_ref());
             let use_autoencoder =
                 params.model.is_none() && params.embedding == EmbeddingKind::Autoencoder;
-            let (labels, model) = if use_autoencoder {
-                autoencoder_clusters(params, &photos, &output, prev_model, progress, cancel)?
+            let (labels, model, clustering_rows) = if use_autoencoder {
+                let (labels, model, rows) =
+                    autoencoder_clusters(params, &photos, &output, prev_model, progress, cancel)?;
+                (labels, model, Some(rows))
             } else {
-                cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?
+                let (labels, model) =
+                    cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
+                (labels, model, None)
             };
             let reused = prev_model.is_some_and(|m| *m == model);
             let embedding_label = if params.model.is_some() {
@@ -631,6 +641,7 @@ pub fn organize(
                     clusters,
                     labels,
                     model: Some(model.clone()),
+                    clustering_rows,
                 },
                 model,
             ));

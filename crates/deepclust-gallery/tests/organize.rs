@@ -878,6 +878,22 @@ fn autoencoder_embedding_separates_classes_and_is_kept_for_reruns() {
     eprintln!("autoencoder embedding: NMI {nmi:.3}");
     assert!(nmi > 0.9, "NMI {nmi}");
     assert!(out.join(AE_DIR).join("config.json").exists());
+    // The report's space is the code the clusters were fitted on: each photo's own centre
+    // is its nearest.
+    let space = deepclust_gallery::html::content_space(&first).expect("the autoencoder space");
+    let model = content.model.as_ref().unwrap();
+    for (i, row) in space.embedding.outer_iter().enumerate() {
+        let to = |c: usize| -> f32 {
+            row.iter()
+                .zip(&model.centroids[c])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f32>()
+                .sqrt()
+        };
+        let own = content.labels[i];
+        assert!((space.distance_to_centre[i] - to(own)).abs() < 1e-3);
+        assert!((0..model.centroids.len()).all(|c| to(own) <= to(c) + 1e-3));
+    }
 
     // Grow the library: the kept network encodes (no training), unchanged photos keep their
     // clusters.
