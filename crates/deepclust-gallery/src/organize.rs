@@ -372,6 +372,9 @@ fn load_embedder(path: &Path) -> Result<crate::thumbs::Embedder, GalleryError> {
     ))
 }
 
+/// Labels, the fitted model, and the rows (code + statistics) the clusters were fitted on.
+type AutoencoderClusters = (Vec<usize>, ContentModel, Vec<Vec<f32>>);
+
 /// Content clusters on the autoencoder embedding. The network of an earlier run in `output`
 /// is reused (no retraining) when the cached centroids were made with it, so unchanged photos
 /// keep their codes and clusters; otherwise a new one is trained and, unless this is a dry
@@ -383,7 +386,7 @@ fn autoencoder_clusters(
     prev_model: Option<&ContentModel>,
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
-) -> Result<(Vec<usize>, ContentModel, Vec<Vec<f32>>), GalleryError> {
+) -> Result<AutoencoderClusters, GalleryError> {
     let ae_params = &params.autoencoder;
     let pixels: Vec<&[u8]> = photos
         .iter()
