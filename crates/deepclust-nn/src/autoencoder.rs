@@ -184,7 +184,14 @@ struct SavedAutoencoder {
     kind: String,
     config: AutoencoderConfig,
     epochs_done: usize,
+    /// Optimiser steps behind the moments saved in `optimizer.safetensors` (absent in
+    /// models saved before training or by older versions: they resume with fresh moments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    optimizer_steps: Option<u64>,
 }
+
+/// File of the optimiser's moments, beside the weights, so a resumed run continues exactly.
+const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 
 /// A dense autoencoder and its training history.
 #[derive(Debug, Clone)]
@@ -530,22 +537,50 @@ impl Autoencoder {
     }
 
     /// Save to directory `dir` (created if needed): `config.json` (with `format_version`),
-    /// `weights.safetensors` and `train_log.csv`.
+    /// `weights.safetensors`, `optimizer.safetensors` (the optimiser's moments, once trained)
+    /// and `train_log.csv`.
     pub fn save(&self, dir: &Path) -> Result<()> {
         weights::create_dir(dir)?;
+        let state = self
+            .optimizer_state
+            .as_ref()
+            .filter(|s| s.optimizer() == self.config.optimizer);
         let saved = SavedAutoencoder {
             format_version: AUTOENCODER_FORMAT_VERSION,
             kind: "autoencoder".into(),
             config: self.config.clone(),
             epochs_done: self.epochs_done,
+            optimizer_steps: state.map(OptimizerState::steps),
         };
-        weights::write_json(&dir.join("config.json"), &saved)?;
         weights::save_tensors(&dir.join("weights.safetensors"), &self.named_tensors())?;
+        let optimizer_path = dir.join(OPTIMIZER_FILE);
+        match state {
+            Some(state) => {
+                let n = self.net.n_params();
+                let tensors: Vec<(String, Vec<usize>, &[f32])> = state
+                    .buffers()
+                    .into_iter()
+                    .map(|(name, values)| (name.to_string(), vec![n], values))
+                    .collect();
+                weights::save_tensors(&optimizer_path, &tensors)?;
+            }
+            // No moments to go with these weights: a stale file must not be picked up.
+            None if optimizer_path.exists() => {
+                std::fs::remove_file(&optimizer_path).map_err(|e| NnError::Io {
+                    path: optimizer_path.clone(),
+                    source: e,
+                })?
+            }
+            None => {}
+        }
+        // The config last: it says which optimiser file belongs to the weights.
+        weights::write_json(&dir.join("config.json"), &saved)?;
         weights::write_file(&dir.join("train_log.csv"), self.loss_csv().as_bytes())
     }
 
     /// Load a model saved by [`Autoencoder::save`]: the config rebuilds the network, then
-    /// the weights fill it. Training can resume from it (fresh optimiser moments).
+    /// the weights fill it, and the optimiser's moments when they were saved, so training
+    /// resumes exactly where it stopped.
     pub fn load(dir: &Path) -> Result<Self> {
         let config_path = dir.join("config.json");
         let saved: SavedAutoencoder = weights::read_json(&config_path)?;
@@ -567,6 +602,25 @@ impl Autoencoder {
         let weights_path = dir.join("weights.safetensors");
         let mut tensors = weights::load_tensors(&weights_path)?;
         model.load_named_tensors(&mut tensors, &weights_path)?;
+        let optimizer_path = dir.join(OPTIMIZER_FILE);
+        if let (Some(steps), true) = (saved.optimizer_steps, optimizer_path.exists()) {
+            let n = model.net.n_params();
+            let mut moments = weights::load_tensors(&optimizer_path)?;
+            let first = weights::take_tensor(&mut moments, "first", &[n], &optimizer_path)?;
+            let second = match model.config.optimizer {
+                Optimizer::Adam { .. } => {
+                    weights::take_tensor(&mut moments, "second", &[n], &optimizer_path)?
+                }
+                Optimizer::Sgd { .. } => Vec::new(),
+            };
+            let state =
+                OptimizerState::from_buffers(model.config.optimizer, n, steps, first, second)
+                    .ok_or_else(|| NnError::BadModelFile {
+                        path: optimizer_path.clone(),
+                        problem: "optimiser moments do not fit the model".into(),
+                    })?;
+            model.optimizer_state = Some(state);
+        }
         Ok(model)
     }
 }
@@ -756,6 +810,48 @@ mod tests {
             .unwrap();
         assert_eq!(epochs, vec![4, 5, 6]);
         assert!(loaded.reconstruction_loss(x.view()).unwrap() < before);
+    }
+
+    #[test]
+    fn interrupted_and_resumed_training_equals_uninterrupted_training() {
+        let x = manifold_data(96, 8);
+        let never = AtomicBool::new(false);
+        for optimizer in [Optimizer::adam(), Optimizer::sgd(0.9)] {
+            let cfg = small_config().optimizer(optimizer, 0.01).epochs(4);
+            let (whole, _) =
+                train_autoencoder(cfg.clone(), x.view(), None, &mut |_| {}, &never).unwrap();
+            let (half, _) =
+                train_autoencoder(cfg.clone().epochs(2), x.view(), None, &mut |_| {}, &never)
+                    .unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            half.save(dir.path()).unwrap();
+            assert!(dir.path().join(OPTIMIZER_FILE).exists());
+            let mut resumed = Autoencoder::load(dir.path()).unwrap();
+            resumed.set_training(cfg.clone().epochs(2)).unwrap();
+            resumed.train(x.view(), None, &mut |_| {}, &never).unwrap();
+            assert_eq!(resumed.epochs_done(), 4);
+            assert_eq!(
+                resumed.network().params(),
+                whole.network().params(),
+                "{optimizer:?}"
+            );
+        }
+        // An untrained model has no moments, and saving it over a trained one removes them.
+        let dir = tempfile::tempdir().unwrap();
+        let (trained, _) = train_autoencoder(
+            small_config().epochs(1),
+            x.view(),
+            None,
+            &mut |_| {},
+            &never,
+        )
+        .unwrap();
+        trained.save(dir.path()).unwrap();
+        Autoencoder::new(small_config())
+            .unwrap()
+            .save(dir.path())
+            .unwrap();
+        assert!(!dir.path().join(OPTIMIZER_FILE).exists());
     }
 
     #[test]

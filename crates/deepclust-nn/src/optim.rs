@@ -107,6 +107,41 @@ impl OptimizerState {
         self.steps
     }
 
+    /// The optimiser this state belongs to.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer
+    }
+
+    /// The moment buffers by name (`first`: Adam's first moment or SGD's velocity;
+    /// `second`: Adam's second moment), for saving.
+    pub fn buffers(&self) -> Vec<(&'static str, &[f32])> {
+        let mut out = vec![("first", self.first.as_slice())];
+        if matches!(self.optimizer, Optimizer::Adam { .. }) {
+            out.push(("second", self.second.as_slice()));
+        }
+        out
+    }
+
+    /// Rebuilds a saved state; `None` when the buffers do not fit `optimizer` and `n_params`.
+    pub fn from_buffers(
+        optimizer: Optimizer,
+        n_params: usize,
+        steps: u64,
+        first: Vec<f32>,
+        second: Vec<f32>,
+    ) -> Option<Self> {
+        let second_len = match optimizer {
+            Optimizer::Adam { .. } => n_params,
+            Optimizer::Sgd { .. } => 0,
+        };
+        (first.len() == n_params && second.len() == second_len).then_some(Self {
+            optimizer,
+            first,
+            second,
+            steps,
+        })
+    }
+
     /// One update `params -= lr * direction(grads)`.
     ///
     /// # Panics
