@@ -266,7 +266,8 @@ pub fn encode(ae: &Autoencoder, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, G
 pub fn save(ae: &Autoencoder, dir: &Path) -> Result<(), GalleryError> {
     let tmp = dir.with_extension("partial");
     let _ = fs::remove_dir_all(&tmp);
-    ae.save(&tmp)
+    // Kept only to encode later photos: no optimiser moments.
+    ae.save_for_inference(&tmp)
         .map_err(|e| GalleryError::path(&tmp, format!("cannot save the autoencoder: {e}")))?;
     if dir.exists() {
         fs::remove_dir_all(dir).map_err(|e| GalleryError::io(dir, e))?;

@@ -540,11 +540,21 @@ impl Autoencoder {
     /// `weights.safetensors`, `optimizer.safetensors` (the optimiser's moments, once trained)
     /// and `train_log.csv`.
     pub fn save(&self, dir: &Path) -> Result<()> {
+        self.save_with(dir, true)
+    }
+
+    /// Like [`Autoencoder::save`] without the optimiser's moments (twice the weights' size):
+    /// for a model kept only to encode; training it again after loading starts fresh moments.
+    pub fn save_for_inference(&self, dir: &Path) -> Result<()> {
+        self.save_with(dir, false)
+    }
+
+    fn save_with(&self, dir: &Path, with_optimizer: bool) -> Result<()> {
         weights::create_dir(dir)?;
         let state = self
             .optimizer_state
             .as_ref()
-            .filter(|s| s.optimizer() == self.config.optimizer);
+            .filter(|s| with_optimizer && s.optimizer() == self.config.optimizer);
         let saved = SavedAutoencoder {
             format_version: AUTOENCODER_FORMAT_VERSION,
             kind: "autoencoder".into(),
@@ -852,6 +862,13 @@ mod tests {
             .save(dir.path())
             .unwrap();
         assert!(!dir.path().join(OPTIMIZER_FILE).exists());
+        trained.save(dir.path()).unwrap();
+        trained.save_for_inference(dir.path()).unwrap();
+        assert!(!dir.path().join(OPTIMIZER_FILE).exists());
+        assert_eq!(
+            Autoencoder::load(dir.path()).unwrap().network().params(),
+            trained.network().params()
+        );
     }
 
     #[test]
