@@ -38,6 +38,19 @@ const OSLO: GpsPoint = GpsPoint {
     lon: 10.7522,
 };
 
+/// A JPEG of `pattern(kind, seed)` taken in Paris at local time `taken` (UTC+2).
+fn paris_shot(kind: usize, seed: u64, taken: &str) -> Vec<u8> {
+    jpeg_with_exif(
+        &pattern(kind, seed),
+        &SynthExif {
+            taken: Some(at(taken, Some(120))),
+            gps: Some(PARIS),
+            orientation: None,
+        },
+    )
+    .unwrap()
+}
+
 fn pattern(kind: usize, seed: u64) -> RgbImage {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     RgbImage::from_fn(96, 72, |x, y| {
@@ -673,17 +686,7 @@ fn entries(root: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_bridging_photo_merges_two_events_and_their_old_links_go() {
-    let shot = |seed, taken: &str| {
-        jpeg_with_exif(
-            &pattern(0, seed),
-            &SynthExif {
-                taken: Some(at(taken, Some(120))),
-                gps: Some(PARIS),
-                orientation: None,
-            },
-        )
-        .unwrap()
-    };
+    let shot = |seed, taken: &str| paris_shot(0, seed, taken);
     for mode in [LinkMode::Symlink, LinkMode::Hardlink, LinkMode::Copy] {
         let dir = tempfile::tempdir().unwrap();
         let lib = dir.path().join("lib");
@@ -920,17 +923,7 @@ fn autoencoder_embedding_separates_classes_and_is_kept_for_reruns() {
 
 #[test]
 fn links_of_a_deleted_photo_go_only_when_they_are_dangling_symlinks() {
-    let shot = |seed, taken: &str| {
-        jpeg_with_exif(
-            &pattern(1, seed),
-            &SynthExif {
-                taken: Some(at(taken, Some(120))),
-                gps: Some(PARIS),
-                orientation: None,
-            },
-        )
-        .unwrap()
-    };
+    let shot = |seed, taken: &str| paris_shot(1, seed, taken);
     for mode in [LinkMode::Symlink, LinkMode::Hardlink, LinkMode::Copy] {
         let dir = tempfile::tempdir().unwrap();
         let lib = dir.path().join("lib");
