@@ -37,7 +37,8 @@ pub struct MnistArgs {
     /// Minutes on 2 cores: the first 10,000 images, 20 autoencoder epochs, DEC up to 3,000 steps.
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
-    /// The published schedule: all 70,000 images, 200 autoencoder epochs (an hour or more on 2 cores).
+    /// The long schedule: all 70,000 images, 200 autoencoder epochs (Adam), DEC to convergence
+    /// (about 45 minutes per protocol on 2 cores; 100 epochs already give DEC ACC 0.88 / NMI 0.86).
     #[arg(long, conflicts_with = "best")]
     pub full: bool,
     /// The best method here, N2D, on all 70,000 images: autoencoder 30 epochs (Adam), then
