@@ -675,6 +675,13 @@ mod tests {
             .seed(3)
     }
 
+    /// `cfg` trained to the end on `x`, without validation, observer or cancellation.
+    fn fit(cfg: AutoencoderConfig, x: ArrayView2<'_, f32>) -> Autoencoder {
+        train_autoencoder(cfg, x, None, &mut |_| {}, &AtomicBool::new(false))
+            .unwrap()
+            .0
+    }
+
     #[test]
     fn architecture_mirrors_the_encoder() {
         let (dims, acts) = architecture(&[784, 500, 500, 2000, 10]);
@@ -750,13 +757,11 @@ mod tests {
         let augmented = plain
             .clone()
             .augmentation(Some(Augmentation::dec_da(3, 4).max_shift(0.25)));
-        let never = AtomicBool::new(false);
-        let train = |cfg: &AutoencoderConfig| {
-            train_autoencoder(cfg.clone(), x.view(), None, &mut |_| {}, &never)
-                .unwrap()
-                .0
-        };
-        let (a, b, c) = (train(&augmented), train(&augmented), train(&plain));
+        let (a, b, c) = (
+            fit(augmented.clone(), x.view()),
+            fit(augmented.clone(), x.view()),
+            fit(plain.clone(), x.view()),
+        );
         assert_eq!(a.network().params(), b.network().params());
         assert_ne!(a.network().params(), c.network().params());
         assert!(a.history().iter().all(|r| r.train_loss.is_finite()));
@@ -774,9 +779,7 @@ mod tests {
     fn same_seed_same_weights_and_cancel_stops() {
         let x = manifold_data(100, 4);
         let cfg = small_config().epochs(2);
-        let never = AtomicBool::new(false);
-        let (a, _) = train_autoencoder(cfg.clone(), x.view(), None, &mut |_| {}, &never).unwrap();
-        let (b, _) = train_autoencoder(cfg.clone(), x.view(), None, &mut |_| {}, &never).unwrap();
+        let (a, b) = (fit(cfg.clone(), x.view()), fit(cfg.clone(), x.view()));
         assert_eq!(a.network().params(), b.network().params());
         let stop = AtomicBool::new(true);
         let (c, outcome) = train_autoencoder(cfg, x.view(), None, &mut |_| {}, &stop).unwrap();
@@ -790,14 +793,7 @@ mod tests {
         let x = manifold_data(120, 5);
         let dir = tempfile::tempdir().unwrap();
         let never = AtomicBool::new(false);
-        let (model, _) = train_autoencoder(
-            small_config().epochs(3),
-            x.view(),
-            None,
-            &mut |_| {},
-            &never,
-        )
-        .unwrap();
+        let model = fit(small_config().epochs(3), x.view());
         model.save(dir.path()).unwrap();
         for file in ["config.json", "weights.safetensors", "train_log.csv"] {
             assert!(dir.path().join(file).exists(), "{file}");
@@ -828,11 +824,8 @@ mod tests {
         let never = AtomicBool::new(false);
         for optimizer in [Optimizer::adam(), Optimizer::sgd(0.9)] {
             let cfg = small_config().optimizer(optimizer, 0.01).epochs(4);
-            let (whole, _) =
-                train_autoencoder(cfg.clone(), x.view(), None, &mut |_| {}, &never).unwrap();
-            let (half, _) =
-                train_autoencoder(cfg.clone().epochs(2), x.view(), None, &mut |_| {}, &never)
-                    .unwrap();
+            let whole = fit(cfg.clone(), x.view());
+            let half = fit(cfg.clone().epochs(2), x.view());
             let dir = tempfile::tempdir().unwrap();
             half.save(dir.path()).unwrap();
             assert!(dir.path().join(OPTIMIZER_FILE).exists());
@@ -848,14 +841,7 @@ mod tests {
         }
         // An untrained model has no moments, and saving it over a trained one removes them.
         let dir = tempfile::tempdir().unwrap();
-        let (trained, _) = train_autoencoder(
-            small_config().epochs(1),
-            x.view(),
-            None,
-            &mut |_| {},
-            &never,
-        )
-        .unwrap();
+        let trained = fit(small_config().epochs(1), x.view());
         trained.save(dir.path()).unwrap();
         Autoencoder::new(small_config())
             .unwrap()
