@@ -81,6 +81,7 @@ def run_ours(args, parallel):
                "--n-neighbors", str(args.n_neighbors), "--min-dist", str(args.min_dist), "--seed", str(args.seed)]
         if parallel:
             cmd.append("--parallel")
+        cmd += ["--knn", args.knn, "--init", args.init] + (["--recall"] if args.recall else [])
         start = time.perf_counter()
         res = subprocess.run(cmd, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - start
@@ -104,6 +105,12 @@ def main():
     ap.add_argument("--umap-learn-parallel", action="store_true",
                     help="also run umap-learn without random_state (parallel SGD)")
     ap.add_argument("--skip-umap-learn", action="store_true")
+    ap.add_argument("--knn", choices=["auto", "exact", "nn-descent"], default="auto",
+                    help="deepclust's neighbour search (exact: brute force, to separate graph and layout)")
+    ap.add_argument("--init", choices=["spectral", "random"], default="spectral",
+                    help="initial layout on both sides (random: to separate the spectral step from the SGD)")
+    ap.add_argument("--recall", action="store_true",
+                    help="report the recall of deepclust's kNN graph against exact search")
     ap.add_argument("--json", help="write every result here")
     args = ap.parse_args()
     if args.make_mnist:
@@ -118,7 +125,8 @@ def main():
     for parallel in ([False, True] if args.parallel else [False]):
         emb, wall, rep = run_ours(args, parallel)
         rows.append({"impl": "deepclust" + (" (Hogwild SGD)" if parallel else " (1-thread SGD, seeded)"),
-                     "time_s": rep["total_s"], "process_wall_s": wall, "knn_s": rep["knn_s"],
+                     "knn": args.knn, "init": args.init, "time_s": rep["total_s"], "process_wall_s": wall, "knn_s": rep["knn_s"],
+                     **({"knn_recall": rep["recall"]} if rep.get("recall") is not None else {}),
                      **scores(x, emb, labels, sample)})
         print(json.dumps(rows[-1]), flush=True)
 
@@ -131,7 +139,7 @@ def main():
         for name, extra in configs:
             for run in ("first run (includes numba JIT)", "second run (steady state)"):
                 model = umap.UMAP(n_components=args.n_components, n_neighbors=args.n_neighbors,
-                                  min_dist=args.min_dist, metric="euclidean", **extra)
+                                  min_dist=args.min_dist, metric="euclidean", init=args.init, **extra)
                 start = time.perf_counter()
                 emb = model.fit_transform(x)
                 t = time.perf_counter() - start

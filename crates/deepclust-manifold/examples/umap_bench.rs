@@ -10,13 +10,14 @@
 //! cargo run --release -p deepclust-manifold --example umap_bench -- \
 //!     --input x.npy --output emb.npy [--n-components 10] [--n-neighbors 20] [--min-dist 0]
 //!     [--seed 7] [--epochs N] [--parallel] [--knn auto|exact|nn-descent] [--recall]
+//!     [--init spectral|random]
 //! ```
 //!
 //! Input and output are NumPy `.npy` files holding a C-ordered little-endian float32 2-D
 //! array (`np.save(path, x.astype(np.float32))`). Prints one JSON line: timings in seconds
 //! (`knn_s`, `layout_s` = fuzzy set + spectral + SGD, `total_s`) and, with `--recall`, the
 //! recall of the kNN graph against exact search (slow above ~20k rows).
-use deepclust_manifold::{exact_knn, knn_recall, KnnMethod, Umap};
+use deepclust_manifold::{exact_knn, knn_recall, KnnMethod, Umap, UmapInit};
 use ndarray::Array2;
 use std::io::{Read, Write};
 use std::sync::atomic::AtomicBool;
@@ -108,6 +109,11 @@ fn main() {
         Some("exact") => KnnMethod::Exact,
         Some("nn-descent") => KnnMethod::NnDescent,
         Some(other) => panic!("--knn {other}: expected auto, exact or nn-descent"),
+    });
+    params = params.init(match get("--init").as_deref() {
+        None | Some("spectral") => UmapInit::Spectral,
+        Some("random") => UmapInit::Random,
+        Some(other) => panic!("--init {other}: expected spectral or random"),
     });
     let x = read_npy_f32(&input);
     let cancel = AtomicBool::new(false);
