@@ -81,7 +81,8 @@ def run_ours(args, parallel):
                "--n-neighbors", str(args.n_neighbors), "--min-dist", str(args.min_dist), "--seed", str(args.seed)]
         if parallel:
             cmd.append("--parallel")
-        cmd += ["--knn", args.knn, "--init", args.init] + (["--recall"] if args.recall else [])
+        cmd += ["--knn", args.knn, "--init", args.init, "--sgd-order", args.sgd_order]
+        cmd += ["--recall"] if args.recall else []
         start = time.perf_counter()
         res = subprocess.run(cmd, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - start
@@ -109,6 +110,8 @@ def main():
                     help="deepclust's neighbour search (exact: brute force, to separate graph and layout)")
     ap.add_argument("--init", choices=["spectral", "random"], default="spectral",
                     help="initial layout on both sides (random: to separate the spectral step from the SGD)")
+    ap.add_argument("--sgd-order", choices=["bfs", "random"], default="bfs",
+                    help="deepclust's SGD vertex order (random: as umap-learn on unsorted data)")
     ap.add_argument("--recall", action="store_true",
                     help="report the recall of deepclust's kNN graph against exact search")
     ap.add_argument("--json", help="write every result here")
@@ -125,7 +128,7 @@ def main():
     for parallel in ([False, True] if args.parallel else [False]):
         emb, wall, rep = run_ours(args, parallel)
         rows.append({"impl": "deepclust" + (" (Hogwild SGD)" if parallel else " (1-thread SGD, seeded)"),
-                     "knn": args.knn, "init": args.init, "time_s": rep["total_s"], "process_wall_s": wall, "knn_s": rep["knn_s"],
+                     "knn": args.knn, "init": args.init, "sgd_order": args.sgd_order, "time_s": rep["total_s"], "process_wall_s": wall, "knn_s": rep["knn_s"],
                      **({"knn_recall": rep["recall"]} if rep.get("recall") is not None else {}),
                      **scores(x, emb, labels, sample)})
         print(json.dumps(rows[-1]), flush=True)

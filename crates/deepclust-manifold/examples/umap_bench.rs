@@ -10,14 +10,14 @@
 //! cargo run --release -p deepclust-manifold --example umap_bench -- \
 //!     --input x.npy --output emb.npy [--n-components 10] [--n-neighbors 20] [--min-dist 0]
 //!     [--seed 7] [--epochs N] [--parallel] [--knn auto|exact|nn-descent] [--recall]
-//!     [--init spectral|random]
+//!     [--init spectral|random] [--sgd-order bfs|random]
 //! ```
 //!
 //! Input and output are NumPy `.npy` files holding a C-ordered little-endian float32 2-D
 //! array (`np.save(path, x.astype(np.float32))`). Prints one JSON line: timings in seconds
 //! (`knn_s`, `layout_s` = fuzzy set + spectral + SGD, `total_s`) and, with `--recall`, the
 //! recall of the kNN graph against exact search (slow above ~20k rows).
-use deepclust_manifold::{exact_knn, knn_recall, KnnMethod, Umap, UmapInit};
+use deepclust_manifold::{exact_knn, knn_recall, KnnMethod, SgdOrder, Umap, UmapInit};
 use ndarray::Array2;
 use std::io::{Read, Write};
 use std::sync::atomic::AtomicBool;
@@ -114,6 +114,11 @@ fn main() {
         None | Some("spectral") => UmapInit::Spectral,
         Some("random") => UmapInit::Random,
         Some(other) => panic!("--init {other}: expected spectral or random"),
+    });
+    params = params.sgd_order(match get("--sgd-order").as_deref() {
+        None | Some("bfs") => SgdOrder::Bfs,
+        Some("random") => SgdOrder::Random,
+        Some(other) => panic!("--sgd-order {other}: expected bfs or random"),
     });
     let x = read_npy_f32(&input);
     let cancel = AtomicBool::new(false);

@@ -40,7 +40,7 @@ pub use fuzzy::{fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph};
 pub use knn::{exact_knn, knn_recall, KnnGraph};
 pub use nndescent::{nn_descent, NnDescentParams};
 pub use quality::{knn_preservation, trustworthiness};
-pub use umap::{KnnMethod, Umap, UmapInit, UmapParams, UmapProgress, UmapStage};
+pub use umap::{KnnMethod, SgdOrder, Umap, UmapInit, UmapParams, UmapProgress, UmapStage};
 
 use ndarray::ArrayView2;
 
