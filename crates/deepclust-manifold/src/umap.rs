@@ -404,9 +404,13 @@ impl UmapParams {
             )?,
             UmapInit::Random => None,
         };
-        // `sgd_order[new] = input vertex`; the spectral coordinates are in BFS order.
+        // `sgd_order[new] = input vertex`; the spectral coordinates are in BFS order. Only the
+        // graph in SGD order is kept (on millions of points each copy is hundreds of MB).
         let (graph, sgd_order, spectral) = match self.sgd_order {
-            SgdOrder::Bfs => (bfs_graph, bfs_order, spectral.map(|s| s.coords)),
+            SgdOrder::Bfs => {
+                drop(graph);
+                (bfs_graph, bfs_order, spectral.map(|s| s.coords))
+            }
             SgdOrder::Random => {
                 drop(bfs_graph);
                 let mut order: Vec<u32> = (0..n as u32).collect();
@@ -417,7 +421,9 @@ impl UmapParams {
                 }
                 let rows: Vec<usize> = order.iter().map(|&v| bfs_position[v as usize]).collect();
                 let coords = spectral.map(|s| s.coords.select(ndarray::Axis(0), &rows));
-                (relabel(&graph, &order), order, coords)
+                let relabelled = relabel(&graph, &order);
+                drop(graph);
+                (relabelled, order, coords)
             }
         };
         let mut embedding = match spectral {
