@@ -415,12 +415,14 @@ impl UmapParams {
                 drop(bfs_graph);
                 let mut order: Vec<u32> = (0..n as u32).collect();
                 order.shuffle(&mut ChaCha8Rng::seed_from_u64(self.seed ^ 0x5344_4f52));
-                let mut bfs_position = vec![0usize; n];
-                for (position, &vertex) in bfs_order.iter().enumerate() {
-                    bfs_position[vertex as usize] = position;
-                }
-                let rows: Vec<usize> = order.iter().map(|&v| bfs_position[v as usize]).collect();
-                let coords = spectral.map(|s| s.coords.select(ndarray::Axis(0), &rows));
+                let coords = spectral.map(|s| {
+                    let bfs_position = inverse_permutation(&bfs_order);
+                    let rows: Vec<usize> = order
+                        .iter()
+                        .map(|&v| bfs_position[v as usize] as usize)
+                        .collect();
+                    s.coords.select(ndarray::Axis(0), &rows)
+                });
                 let relabelled = relabel(&graph, &order);
                 drop(graph);
                 (relabelled, order, coords)
@@ -512,13 +514,19 @@ fn bfs_order(g: &FuzzyGraph) -> Vec<u32> {
     order
 }
 
+/// `inverse[order[new]] = new` for a permutation `order` of `0..n`.
+fn inverse_permutation(order: &[u32]) -> Vec<u32> {
+    let mut inverse = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        inverse[old as usize] = new as u32;
+    }
+    inverse
+}
+
 /// The graph with vertex `order[new]` renumbered `new` (`order` a permutation of `0..n`).
 fn relabel(g: &FuzzyGraph, order: &[u32]) -> FuzzyGraph {
     let n = g.n;
-    let mut new_id = vec![0u32; n];
-    for (new, &old) in order.iter().enumerate() {
-        new_id[old as usize] = new as u32;
-    }
+    let new_id = inverse_permutation(order);
     let mut indptr = Vec::with_capacity(n + 1);
     indptr.push(0);
     let mut indices = Vec::with_capacity(g.nnz());
