@@ -23,7 +23,7 @@ pub enum ByArg {
     Event,
     /// by-place/Country/Region/City from GPS (offline); no GPS -> unknown-place
     Place,
-    /// Visual clusters (K-Means on thumbnail features): by-content/<name>
+    /// Content albums (what is in the pictures: text, faces, objects): by-content/<name>
     Content,
 }
 
@@ -58,11 +58,15 @@ pub struct OrganizeArgs {
     /// A gap longer than this many hours between consecutive photos starts a new event.
     #[arg(long, default_value_t = 36.0, value_name = "HOURS")]
     pub event_gap: f64,
-    /// Number of content clusters, or `auto` (best silhouette for k = 2..=--k-max).
+    /// Number of content albums, or `auto` (best silhouette for k = --k-min..=--k-max, and
+    /// at most one album per 5 photos).
     #[arg(long, default_value = "auto", value_name = "N|auto")]
     pub k: String,
+    /// Smallest k tried by --k auto.
+    #[arg(long, default_value_t = 4)]
+    pub k_min: usize,
     /// Largest k tried by --k auto.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 16)]
     pub k_max: usize,
     /// Seed of every random choice in content clustering.
     #[arg(long, default_value_t = 7)]
@@ -83,15 +87,25 @@ pub struct OrganizeArgs {
     /// earlier run in the same --out.
     #[arg(long)]
     pub no_cache: bool,
-    /// ONNX image model for --by content embeddings (torchvision layout: [N,3,224,224] in,
-    /// [N,D] out), e.g. ../shared/models/mobilenetv2-features.onnx. Needs a build with the
-    /// `onnx` feature; without it, model-free thumbnail features are used.
+    /// ONNX feature model for --by content embeddings instead of the content models
+    /// (torchvision layout: [N,3,224,224] in, [N,D] out), e.g.
+    /// ../shared/models/mobilenetv2-features.onnx; run by onnxruntime.
     #[arg(long, value_name = "PATH.onnx")]
     pub model: Option<PathBuf>,
-    /// Content embedding when no --model is given: `stats` (thumbnail layout, colour and
-    /// texture statistics; no training) or `autoencoder` (a network trained on this
-    /// library's own thumbnails, plus the statistics; kept in --out for re-runs).
-    #[arg(long, value_enum, default_value = "stats")]
+    /// Folder with the content models (efficientnet-lite2.onnx, ppocr-v4-det.onnx,
+    /// blazeface-short.onnx, ...), searched before $DEEPCLUST_MODELS and ~/.cache/deepclust/models.
+    #[arg(long = "models", value_name = "DIR")]
+    pub model_dirs: Vec<PathBuf>,
+    /// The onnxruntime shared library (libonnxruntime.so...). Default: $ORT_DYLIB_PATH, next
+    /// to this binary, a pip-installed onnxruntime, then the system loader path.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Content embedding when no --model is given: `auto` (the content models when
+    /// onnxruntime and the models are found, else `stats`, saying so), `models` (the same,
+    /// but an error without them), `stats` (thumbnail layout, colour and texture statistics;
+    /// no training) or `autoencoder` (a network trained on this library's own thumbnails,
+    /// plus the statistics; kept in --out for re-runs).
+    #[arg(long, value_enum, default_value = "auto")]
     pub embedding: EmbeddingArg,
     /// Training epochs of the --embedding autoencoder network.
     #[arg(long, default_value_t = 30, value_name = "N")]
@@ -105,6 +119,10 @@ pub struct OrganizeArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EmbeddingArg {
+    /// The content models when present, else the statistics
+    Auto,
+    /// The content models (EfficientNet-Lite2, text and face detectors); error without them
+    Models,
     /// Thumbnail layout plus colour and texture statistics
     Stats,
     /// Autoencoder trained on the library's thumbnails, plus the statistics
@@ -114,7 +132,10 @@ pub enum EmbeddingArg {
 impl OrganizeArgs {
     pub fn params(&self) -> Result<OrganizeParams> {
         let k = match self.k.parse::<KChoice>().map_err(anyhow::Error::msg)? {
-            KChoice::Auto { .. } => KChoice::Auto { max: self.k_max },
+            KChoice::Auto { .. } => KChoice::Auto {
+                min: self.k_min,
+                max: self.k_max,
+            },
             fixed => fixed,
         };
         let mut by: Vec<GroupKind> = self
@@ -150,7 +171,11 @@ impl OrganizeArgs {
             .follow_symlinks(self.follow_symlinks)
             .use_cache(!self.no_cache)
             .model(self.model.clone())
+            .model_dirs(self.model_dirs.clone())
+            .ort_lib(self.ort_lib.clone())
             .embedding(match self.embedding {
+                EmbeddingArg::Auto => EmbeddingKind::Auto,
+                EmbeddingArg::Models => EmbeddingKind::Models,
                 EmbeddingArg::Stats => EmbeddingKind::Stats,
                 EmbeddingArg::Autoencoder => EmbeddingKind::Autoencoder,
             })
@@ -256,7 +281,11 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
     for s in &r.skipped {
         println!("skipped {}: {}", s.rel_path, s.reason);
     }
+    for note in &r.notes {
+        eprintln!("note: {note}");
+    }
     if let Some(c) = &r.content {
+        println!("content embedding: {}", c.embedder);
         let sil = c
             .silhouette
             .map_or(String::new(), |s| format!(", silhouette {s:.3}"));

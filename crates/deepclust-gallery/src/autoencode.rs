@@ -33,9 +33,14 @@ pub const AE_DIR: &str = ".deepclust-autoencoder";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum EmbeddingKind {
+    /// The content models (EfficientNet-Lite2 with ImageNet tags, text and face detection)
+    /// when onnxruntime and the models are found, else [`EmbeddingKind::Stats`], saying so.
+    #[default]
+    Auto,
+    /// The content models, or an error when they cannot be used.
+    Models,
     /// Hand-made features: 16x16 standardised grayscale layout plus colour, texture and tone
     /// statistics ([`crate::thumbs::embed`]). No training.
-    #[default]
     Stats,
     /// An autoencoder's code of the 28x28 thumbnail plus the colour, texture and tone
     /// statistics.
@@ -46,9 +51,13 @@ impl std::str::FromStr for EmbeddingKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "auto" => Ok(EmbeddingKind::Auto),
+            "models" => Ok(EmbeddingKind::Models),
             "stats" => Ok(EmbeddingKind::Stats),
             "autoencoder" => Ok(EmbeddingKind::Autoencoder),
-            _ => Err(format!("embedding must be stats or autoencoder, got {s:?}")),
+            _ => Err(format!(
+                "embedding must be auto, models, stats or autoencoder, got {s:?}"
+            )),
         }
     }
 }

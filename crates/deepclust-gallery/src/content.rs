@@ -14,17 +14,40 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KChoice {
     Fixed(usize),
-    /// Try k = 2..=max and keep the best silhouette.
+    /// Try k = min..=max (max capped at one album per [`MIN_PHOTOS_PER_ALBUM`] photos) and
+    /// keep the best silhouette.
     Auto {
+        min: usize,
         max: usize,
     },
+}
+
+/// The default of `--k auto` for albums: at least 4 (fewer is no organizing), at most 16
+/// (more is not browsable).
+pub const AUTO_K: KChoice = KChoice::Auto { min: 4, max: 16 };
+
+/// `--k auto` tries no k above n / this, so a small library is not cut into crumbs.
+pub const MIN_PHOTOS_PER_ALBUM: usize = 5;
+
+impl KChoice {
+    /// The k values `Auto` tries on `n` points.
+    pub fn candidates(self, n: usize) -> std::ops::RangeInclusive<usize> {
+        match self {
+            KChoice::Fixed(k) => k.min(n)..=k.min(n),
+            KChoice::Auto { min, max } => {
+                let cap = (n / MIN_PHOTOS_PER_ALBUM).max(2).min(n.saturating_sub(1));
+                let hi = max.min(cap);
+                min.min(hi).max(2)..=hi
+            }
+        }
+    }
 }
 
 impl std::str::FromStr for KChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         if s.eq_ignore_ascii_case("auto") {
-            return Ok(KChoice::Auto { max: 20 });
+            return Ok(AUTO_K);
         }
         match s.parse::<usize>() {
             Ok(k) if k >= 1 => Ok(KChoice::Fixed(k)),
@@ -48,6 +71,10 @@ pub struct ContentModel {
     pub centroids: Vec<Vec<f32>>,
     /// Silhouette of the chosen k on the sample (when measured).
     pub silhouette: Option<f64>,
+    /// What the model was fitted with (embedder id, k choice, seed): a re-run reuses it only
+    /// when this is unchanged.
+    #[serde(default)]
+    pub key: String,
 }
 
 /// Per-dimension mean and a per-block scale. Each block of the embedding (see
@@ -129,6 +156,7 @@ pub fn cluster_embeddings_in_blocks(
                 scale: vec![],
                 centroids: vec![],
                 silhouette: None,
+                key: String::new(),
             },
         ));
     }
@@ -190,10 +218,10 @@ pub fn cluster_embeddings_in_blocks(
 
     let (k, silhouette) = match k {
         KChoice::Fixed(k) => (k.min(n), None),
-        KChoice::Auto { max } => {
+        KChoice::Auto { .. } => {
             // Choose k on the sample (3 restarts each), then fit all points once with it.
             let mut best: Option<(usize, f64)> = None;
-            for k in 2..=max.min(xs.nrows().saturating_sub(1)) {
+            for k in k.candidates(xs.nrows()) {
                 let model = fit(k, &xs, 3)?;
                 let s = silhouette_score(xs.view(), model.labels());
                 if best.is_none_or(|(_, bs)| s > bs) {
@@ -225,6 +253,7 @@ pub fn cluster_embeddings_in_blocks(
             scale,
             centroids,
             silhouette,
+            key: String::new(),
         },
     ))
 }
@@ -424,7 +453,8 @@ mod tests {
             })
             .collect();
         let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
-        let (labels, model) = cluster_embeddings(&refs, KChoice::Auto { max: 5 }, 1, None).unwrap();
+        let (labels, model) =
+            cluster_embeddings(&refs, KChoice::Auto { min: 2, max: 5 }, 1, None).unwrap();
         assert_eq!(model.centroids.len(), 2);
         assert!(labels[..10].iter().all(|&l| l == labels[0]));
         assert!(labels[10..].iter().all(|&l| l == labels[10]));
@@ -451,7 +481,12 @@ mod tests {
             cluster_name(2, &[None, None], &[None, None]),
             "cluster 3 (2 photos)"
         );
-        assert_eq!("auto".parse::<KChoice>(), Ok(KChoice::Auto { max: 20 }));
+        assert_eq!("auto".parse::<KChoice>(), Ok(AUTO_K));
+        // Never more than one album per 5 photos, never fewer than 2 albums.
+        assert_eq!(AUTO_K.candidates(340), 4..=16);
+        assert_eq!(AUTO_K.candidates(30), 4..=6);
+        assert_eq!(AUTO_K.candidates(12), 2..=2);
+        assert_eq!(KChoice::Fixed(8).candidates(5), 5..=5);
         assert!("0".parse::<KChoice>().is_err());
     }
 }

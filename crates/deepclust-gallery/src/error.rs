@@ -14,6 +14,8 @@ pub enum GalleryError {
     },
     #[error("content grouping: {0}")]
     Content(String),
+    #[error(transparent)]
+    Embed(#[from] deepclust_embed::EmbedError),
     #[error("cancelled")]
     Cancelled,
 }

@@ -38,7 +38,9 @@ pub use error::GalleryError;
 pub use exif_meta::{ExifInfo, GpsPoint, TimeSource};
 pub use places::{Geocoder, Place};
 pub use sniff::ImageKind;
+pub mod albums;
 pub mod apply;
+pub mod embedder;
 pub mod html;
 pub mod manifest;
 #[cfg(feature = "onnx")]

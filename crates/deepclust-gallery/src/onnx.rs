@@ -45,7 +45,7 @@ impl OnnxEmbedder {
     }
 
     /// Resizes the short side to 224, centre-crops, normalises and runs the network.
-    pub fn embed(&self, img: &RgbImage) -> Result<Vec<f32>, String> {
+    pub fn embed_vec(&self, img: &RgbImage) -> Result<Vec<f32>, String> {
         let (w, h) = img.dimensions();
         let scale = INPUT_SIDE as f32 / w.min(h).max(1) as f32;
         let (nw, nh) = (
@@ -68,5 +68,32 @@ impl OnnxEmbedder {
             .to_plain_array_view::<f32>()
             .map_err(|e| e.to_string())?;
         Ok(view.iter().copied().collect())
+    }
+}
+
+impl deepclust_embed::ImageEmbedder for OnnxEmbedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn decode_side(&self) -> u32 {
+        256
+    }
+    fn embed(
+        &self,
+        img: &RgbImage,
+    ) -> Result<deepclust_embed::PhotoSignals, deepclust_embed::EmbedError> {
+        let embedding =
+            self.embed_vec(img)
+                .map_err(|problem| deepclust_embed::EmbedError::Output {
+                    model: "tract feature model",
+                    problem,
+                })?;
+        Ok(deepclust_embed::PhotoSignals {
+            embedding,
+            ..Default::default()
+        })
+    }
+    fn describe(&self) -> String {
+        format!("ONNX feature model {}", self.id)
     }
 }

@@ -29,7 +29,8 @@ pub const CACHE_FILE: &str = ".deepclust-cache.json";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const INDEX_FILE: &str = "index.html";
 pub const THUMBS_DIR: &str = "thumbs";
-const CACHE_VERSION: u32 = 1;
+/// v2: model signals (embedding, tags, text, faces) instead of a bare model embedding.
+const CACHE_VERSION: u32 = 2;
 
 /// Second test for near-duplicates after the dHash (see `organize`).
 pub const DUPLICATE_MIN_CORRELATION: f32 = 0.9;
@@ -59,9 +60,14 @@ pub struct OrganizeParams {
     pub follow_symlinks: bool,
     /// Reuse the per-photo cache and content model of an earlier run in the same output.
     pub use_cache: bool,
-    /// ONNX image model for content embeddings (needs the `onnx` cargo feature); `None` uses
-    /// the model-free thumbnail features.
+    /// ONNX feature model for content embeddings (torchvision layout), run by onnxruntime;
+    /// `None` uses `embedding`.
     pub model: Option<PathBuf>,
+    /// Folders searched first for the content models (then `$DEEPCLUST_MODELS` or the user's
+    /// cache, then `models/` beside the binary).
+    pub model_dirs: Vec<PathBuf>,
+    /// The onnxruntime library to load (else it is searched for; see deepclust_embed::runtime).
+    pub ort_lib: Option<PathBuf>,
     /// Content embedding without a model: statistics only, or an autoencoder trained on the
     /// library's thumbnails plus the statistics (see [`crate::autoencode`]).
     pub embedding: EmbeddingKind,
@@ -78,7 +84,7 @@ impl Default for OrganizeParams {
             link: LinkMode::Symlink,
             dry_run: false,
             event_gap_hours: DEFAULT_EVENT_GAP_HOURS,
-            k: KChoice::Auto { max: 20 },
+            k: crate::content::AUTO_K,
             seed: 7,
             near_duplicates: false,
             duplicate_threshold: 4,
@@ -86,6 +92,8 @@ impl Default for OrganizeParams {
             follow_symlinks: false,
             use_cache: true,
             model: None,
+            model_dirs: Vec::new(),
+            ort_lib: None,
             embedding: EmbeddingKind::default(),
             autoencoder: AutoencoderParams::default(),
         }
@@ -148,6 +156,14 @@ impl OrganizeParams {
         self.model = model;
         self
     }
+    pub fn model_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.model_dirs = dirs;
+        self
+    }
+    pub fn ort_lib(mut self, lib: Option<PathBuf>) -> Self {
+        self.ort_lib = lib;
+        self
+    }
     pub fn embedding(mut self, embedding: EmbeddingKind) -> Self {
         self.embedding = embedding;
         self
@@ -174,21 +190,20 @@ impl OrganizeParams {
         }
         match self.k {
             KChoice::Fixed(0) => return bad("k must be at least 1".into()),
-            KChoice::Auto { max } if max < 2 => {
-                return bad(format!("k=auto needs a maximum of at least 2, got {max}"))
+            KChoice::Auto { min, max } if max < 2 || min > max => {
+                return bad(format!(
+                    "k=auto needs 2 <= minimum <= maximum, got {min} and {max}"
+                ))
             }
             _ => {}
         }
         if let Some(m) = &self.model {
-            if !cfg!(feature = "onnx") {
-                return Err(GalleryError::path(
-                    m,
-                    "ONNX models need deepclust built with the `onnx` feature",
-                ));
-            }
             if !m.is_file() {
                 return Err(GalleryError::path(m, "model file not found"));
             }
+        }
+        if let Some(lib) = self.ort_lib.as_ref().filter(|l| !l.is_file()) {
+            return Err(GalleryError::path(lib, "onnxruntime library not found"));
         }
         if self.embedding == EmbeddingKind::Autoencoder && self.model.is_none() {
             self.autoencoder.validate()?;
@@ -283,11 +298,19 @@ pub struct ContentCluster {
     pub name: String,
     pub folder: String,
     pub size: usize,
+    /// Why it has its name (shares of text, camera, faces; leading tags).
+    #[serde(default)]
+    pub why: String,
+    /// Leading ImageNet tags of its members.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ContentSummary {
     pub k: usize,
+    /// What the photos were embedded with.
+    pub embedder: String,
     pub silhouette: Option<f64>,
     pub reused_previous_model: bool,
     pub clusters: Vec<ContentCluster>,
@@ -325,6 +348,8 @@ pub struct OrganizeReport {
     /// a bridging photo, an edited photo's old day...): removed when provably ours, else kept
     /// (see [`crate::prune`]). In a dry run, what would be removed.
     pub pruned: PruneReport,
+    /// How the content embedder was chosen: fallbacks, missing models.
+    pub notes: Vec<String>,
 }
 
 fn time_reason(p: &PhotoRecord) -> String {
@@ -350,26 +375,6 @@ fn strip_count(name: &str) -> String {
         Some(i) if name.ends_with(" photos)") => name[..i].to_string(),
         _ => name.to_string(),
     }
-}
-
-#[cfg(feature = "onnx")]
-fn load_embedder(path: &Path) -> Result<crate::thumbs::Embedder, GalleryError> {
-    let model = crate::onnx::OnnxEmbedder::load(path).map_err(|e| GalleryError::path(path, e))?;
-    let id = model.id.clone();
-    Ok(crate::thumbs::Embedder {
-        id,
-        // Decode a little above the network's 224 so the centre crop is sharp.
-        decode_side: 256,
-        embed: std::sync::Arc::new(move |img| model.embed(img)),
-    })
-}
-
-#[cfg(not(feature = "onnx"))]
-fn load_embedder(path: &Path) -> Result<crate::thumbs::Embedder, GalleryError> {
-    Err(GalleryError::path(
-        path,
-        "ONNX models need deepclust built with the `onnx` feature",
-    ))
 }
 
 /// Labels, the fitted model, and the rows (code + statistics) the clusters were fitted on.
@@ -429,6 +434,162 @@ fn autoencoder_clusters(
     Ok((labels, model, rows))
 }
 
+/// The content albums: cluster (the model signals when every photo has them, else the
+/// embeddings or the thumbnail autoencoder's code), name each album from what dominates it,
+/// and say per photo why it is there. A cached model is reused only when it was fitted with
+/// the same embedder, k and seed ([`ContentModel::key`]).
+#[allow(clippy::too_many_arguments)]
+fn content_albums(
+    params: &OrganizeParams,
+    chosen: &crate::embedder::ChosenEmbedder,
+    photos: &[PhotoRecord],
+    places: &[Option<Place>],
+    output: &Path,
+    prev_model: Option<&ContentModel>,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<(ContentSummary, ContentModel, Vec<Assignment>), GalleryError> {
+    let n = photos.len();
+    let use_autoencoder = chosen.embedder.is_none()
+        && params.model.is_none()
+        && params.embedding == EmbeddingKind::Autoencoder;
+    let signal_rows = chosen
+        .embedder
+        .as_ref()
+        .and_then(|_| crate::albums::signal_rows(photos, crate::albums::FACE_WEIGHT));
+    let embedder_id = chosen.embedder.as_ref().map_or(
+        if use_autoencoder {
+            "autoencoder"
+        } else {
+            crate::thumbs::BUILTIN_EMBEDDER
+        },
+        |e| e.id(),
+    );
+    let key = format!("{embedder_id}|k={:?}|seed={}", params.k, params.seed);
+    let prev_model = prev_model.filter(|m| m.key == key);
+    let (labels, mut model, clustering_rows) = if use_autoencoder {
+        let (labels, model, rows) =
+            autoencoder_clusters(params, photos, output, prev_model, progress, cancel)?;
+        (labels, model, Some(rows))
+    } else if let Some((rows, blocks)) = signal_rows {
+        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let (labels, model) =
+            cluster_embeddings_in_blocks(&refs, &blocks, params.k, params.seed, prev_model)?;
+        (labels, model, Some(rows))
+    } else {
+        let embeddings: Vec<&[f32]> = photos
+            .iter()
+            .map(|p| {
+                p.content
+                    .as_ref()
+                    .map_or(&[][..], |c| c.clustering_embedding())
+            })
+            .collect();
+        let (labels, model) = cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
+        (labels, model, None)
+    };
+    model.key = key;
+    let reused = prev_model.is_some_and(|m| *m == model);
+    let embedding_label = if use_autoencoder {
+        "an autoencoder's code of the thumbnail, colour and texture".to_string()
+    } else {
+        chosen.description.clone()
+    };
+    let class_name = |c: u16| {
+        chosen
+            .embedder
+            .as_ref()
+            .and_then(|e| e.class_name(c).map(str::to_string))
+    };
+    let k = model.centroids.len();
+    let mut clusters: Vec<ContentCluster> = Vec::new();
+    let mut bases: Vec<(String, Option<String>)> = Vec::new();
+    for c in 0..k {
+        let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
+        let cities: Vec<Option<&str>> = members
+            .iter()
+            .map(|&i| places[i].as_ref().map(|p| p.city.as_str()))
+            .collect();
+        let months: Vec<Option<(i32, u8)>> = members
+            .iter()
+            .map(|&i| {
+                let p = &photos[i];
+                (p.time_source != TimeSource::FileMtime)
+                    .then_some((p.taken.day.year, p.taken.day.month))
+            })
+            .collect();
+        let where_when = cluster_name(c, &cities, &months);
+        let where_when = (!where_when.starts_with("cluster ")).then(|| strip_count(&where_when));
+        let records: Vec<&PhotoRecord> = members.iter().map(|&i| &photos[i]).collect();
+        let album = crate::albums::album_name(&records, &class_name);
+        let base = match (&album, &where_when) {
+            (Some(a), Some(w)) => format!("{} - {w}", a.name),
+            (Some(a), None) => a.name.clone(),
+            (None, Some(w)) => w.clone(),
+            (None, None) => format!("cluster {}", c + 1),
+        };
+        let first_tag = album
+            .as_ref()
+            .and_then(|a| a.tags.first())
+            .map(|(t, _)| t.split(',').next().unwrap_or(t).trim().to_string());
+        bases.push((base, first_tag));
+        clusters.push(ContentCluster {
+            id: c,
+            name: String::new(),
+            folder: String::new(),
+            size: members.len(),
+            why: album.as_ref().map_or(String::new(), |a| a.why.clone()),
+            tags: album
+                .map(|a| a.tags.into_iter().map(|(t, _)| t).collect())
+                .unwrap_or_default(),
+        });
+    }
+    // Albums sharing a name are told apart by their leading tag, then by number.
+    let mut used_folders: HashSet<String> = HashSet::new();
+    for (c, (base, tag)) in bases.iter().enumerate() {
+        let twins = bases.iter().filter(|(b, _)| b == base).count();
+        let mut name = match tag {
+            Some(t) if twins > 1 && !base.contains(t.as_str()) => format!("{base} ({t})"),
+            _ => base.clone(),
+        };
+        let mut folder = name.replace(['/', '\\'], "-");
+        if !used_folders.insert(folder.clone()) {
+            folder = format!("{folder} #{}", c + 1);
+            name = format!("{name} #{}", c + 1);
+            used_folders.insert(folder.clone());
+        }
+        clusters[c].name = format!("{name} ({})", plural(clusters[c].size, "photo"));
+        clusters[c].folder = folder;
+    }
+    let assignments = labels
+        .iter()
+        .map(|&l| Assignment {
+            kind: GroupKind::Content,
+            group: clusters[l].folder.clone(),
+            reason: format!(
+                "content album {} of {k} (K-Means on {embedding_label}){}",
+                l + 1,
+                if clusters[l].why.is_empty() {
+                    String::new()
+                } else {
+                    format!("; named from: {}", clusters[l].why)
+                }
+            ),
+        })
+        .collect();
+    let summary = ContentSummary {
+        k,
+        embedder: embedding_label,
+        silhouette: model.silhouette,
+        reused_previous_model: reused,
+        clusters,
+        labels,
+        model: Some(model.clone()),
+        clustering_rows,
+    };
+    Ok((summary, model, assignments))
+}
+
 /// Runs the organizer. See [`OrganizeParams`].
 pub fn organize(
     params: &OrganizeParams,
@@ -476,12 +637,18 @@ pub fn organize(
         }
     }
 
-    let embedder = match (&params.model, need_content) {
-        (Some(path), true) => Some(load_embedder(path)?),
-        _ => None,
+    let chosen = if need_content {
+        crate::embedder::choose(
+            params.embedding,
+            params.model.as_deref(),
+            &params.model_dirs,
+            params.ort_lib.as_deref(),
+        )?
+    } else {
+        crate::embedder::ChosenEmbedder::default()
     };
     let scan_params = ScanParams {
-        embedder,
+        embedder: chosen.embedder.clone(),
         follow_symlinks: params.follow_symlinks,
         content: need_content,
         thumb_dir: thumb_dir.clone(),
@@ -566,88 +733,15 @@ pub fn organize(
 
     let mut content_summary = None;
     if need_content {
-        let embeddings: Vec<&[f32]> = photos
-            .iter()
-            .map(|p| {
-                p.content
-                    .as_ref()
-                    .map_or(&[][..], |c| c.clustering_embedding())
-            })
-            .collect();
         if wants(GroupKind::Content) && n > 0 {
             let prev_model = previous.as_ref().and_then(|c| c.content_model.as_ref());
-            let use_autoencoder =
-                params.model.is_none() && params.embedding == EmbeddingKind::Autoencoder;
-            let (labels, model, clustering_rows) = if use_autoencoder {
-                let (labels, model, rows) =
-                    autoencoder_clusters(params, &photos, &output, prev_model, progress, cancel)?;
-                (labels, model, Some(rows))
-            } else {
-                let (labels, model) =
-                    cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
-                (labels, model, None)
-            };
-            let reused = prev_model.is_some_and(|m| *m == model);
-            let embedding_label = if params.model.is_some() {
-                "the ONNX model's embeddings"
-            } else if use_autoencoder {
-                "an autoencoder's code of the thumbnail, colour and texture"
-            } else {
-                "thumbnail pixels, colour and texture"
-            };
-            let k = model.centroids.len();
-            let mut clusters = Vec::new();
-            let mut used_folders: HashSet<String> = HashSet::new();
-            for c in 0..k {
-                let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
-                let cities: Vec<Option<&str>> = members
-                    .iter()
-                    .map(|&i| places[i].as_ref().map(|p| p.city.as_str()))
-                    .collect();
-                let months: Vec<Option<(i32, u8)>> = members
-                    .iter()
-                    .map(|&i| {
-                        let p = &photos[i];
-                        (p.time_source != TimeSource::FileMtime)
-                            .then_some((p.taken.day.year, p.taken.day.month))
-                    })
-                    .collect();
-                let name = cluster_name(c, &cities, &months);
-                let mut folder = strip_count(&name);
-                if !used_folders.insert(folder.clone()) {
-                    folder = format!("{folder} #{}", c + 1);
-                    used_folders.insert(folder.clone());
-                }
-                clusters.push(ContentCluster {
-                    id: c,
-                    name,
-                    folder,
-                    size: members.len(),
-                });
+            let (summary, model, content_assignments) = content_albums(
+                params, &chosen, &photos, &places, &output, prev_model, progress, cancel,
+            )?;
+            for (a, c) in assignments.iter_mut().zip(content_assignments) {
+                a.push(c);
             }
-            for (i, &l) in labels.iter().enumerate() {
-                assignments[i].push(Assignment {
-                    kind: GroupKind::Content,
-                    group: clusters[l].folder.clone(),
-                    reason: format!(
-                        "content cluster {} of {k} (K-Means on {})",
-                        l + 1,
-                        embedding_label
-                    ),
-                });
-            }
-            content_summary = Some((
-                ContentSummary {
-                    k,
-                    silhouette: model.silhouette,
-                    reused_previous_model: reused,
-                    clusters,
-                    labels,
-                    model: Some(model.clone()),
-                    clustering_rows,
-                },
-                model,
-            ));
+            content_summary = Some((summary, model));
         }
         if params.near_duplicates {
             let hashes: Vec<u64> = photos
@@ -705,6 +799,7 @@ pub fn organize(
         from_cache: scanned.from_cache,
         plan,
         content,
+        notes: chosen.notes.clone(),
         ..OrganizeReport::default()
     };
     // Groupings were recomputed over the whole library; the previous run's manifest says

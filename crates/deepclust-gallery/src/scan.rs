@@ -9,6 +9,7 @@ use crate::civil::WallClock;
 use crate::exif_meta::{find_exif_block, parse_exif, ExifInfo, GpsPoint, TimeSource};
 use crate::sniff::{sniff, ImageKind, SNIFF_LEN};
 use crate::thumbs::{self, ContentFeatures};
+use deepclust_embed::ImageEmbedder;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 use walkdir::WalkDir;
 
@@ -72,7 +74,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     })
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ScanParams {
     pub follow_symlinks: bool,
     /// Compute embeddings and perceptual hashes (needed for content grouping).
@@ -84,14 +86,14 @@ pub struct ScanParams {
     /// Files larger than this are skipped (and reported) rather than read into memory.
     pub max_file_bytes: u64,
     /// Embedding to use instead of the model-free one (with `content`).
-    pub embedder: Option<thumbs::Embedder>,
+    pub embedder: Option<Arc<dyn ImageEmbedder>>,
 }
 
 impl ScanParams {
     fn embedder_id(&self) -> &str {
         self.embedder
             .as_ref()
-            .map_or(thumbs::BUILTIN_EMBEDDER, |e| e.id.as_str())
+            .map_or(thumbs::BUILTIN_EMBEDDER, |e| e.id())
     }
 }
 
@@ -299,7 +301,7 @@ fn process_file(
     };
 
     let decode_side = params.embedder.as_ref().map_or(thumbs::THUMB_SIZE, |e| {
-        e.decode_side.max(thumbs::THUMB_SIZE)
+        e.decode_side().max(thumbs::THUMB_SIZE)
     });
     let decoded = match thumbs::decode_thumbnail(&bytes, kind, exif.orientation, decode_side) {
         Ok(t) => t,
@@ -325,10 +327,10 @@ fn process_file(
     if params.content {
         let mut features = thumbs::features(&thumb);
         if let Some(embedder) = &params.embedder {
-            match (embedder.embed)(&decoded) {
-                Ok(v) => {
-                    features.model_embedding = Some(v);
-                    features.embedder = embedder.id.clone();
+            match embedder.embed(&decoded) {
+                Ok(signals) => {
+                    features.signals = Some(signals);
+                    features.embedder = embedder.id().to_string();
                 }
                 Err(e) => return skip(format!("embedding failed ({e})")),
             }

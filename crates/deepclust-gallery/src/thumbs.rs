@@ -143,10 +143,11 @@ pub fn apply_orientation(img: RgbImage, orientation: u16) -> RgbImage {
 pub struct ContentFeatures {
     /// [`embed`]'s model-free features (always computed: near-duplicate checks use them).
     pub embedding: Vec<f32>,
-    /// A model's embedding, used for clustering instead of `embedding` when present.
+    /// What an image embedder computed (a model's embedding, tags, text, faces); its
+    /// embedding is clustered instead of `embedding` when present.
     #[serde(default)]
-    pub model_embedding: Option<Vec<f32>>,
-    /// Which embedder made the clustering embedding ([`BUILTIN_EMBEDDER`] or a model id); the
+    pub signals: Option<deepclust_embed::PhotoSignals>,
+    /// Which embedder made the signals ([`BUILTIN_EMBEDDER`] or the embedder's id); the
     /// cache is only reused for the same one.
     #[serde(default)]
     pub embedder: String,
@@ -256,37 +257,19 @@ pub const BUILTIN_EMBEDDER: &str = "builtin-v2";
 impl ContentFeatures {
     /// The embedding clustering uses.
     pub fn clustering_embedding(&self) -> &[f32] {
-        self.model_embedding.as_deref().unwrap_or(&self.embedding)
+        self.signals
+            .as_ref()
+            .map_or(&self.embedding, |s| &s.embedding)
     }
 }
 
 pub fn features(img: &RgbImage) -> ContentFeatures {
     ContentFeatures {
         embedding: embed(img),
-        model_embedding: None,
+        signals: None,
         embedder: BUILTIN_EMBEDDER.to_string(),
         dhash: dhash(img),
         pixels: ae_pixels(img),
-    }
-}
-
-type EmbedFn = dyn Fn(&RgbImage) -> Result<Vec<f32>, String> + Send + Sync;
-
-/// An external embedding (e.g. an ONNX network) used instead of [`embed`].
-#[derive(Clone)]
-pub struct Embedder {
-    pub id: String,
-    /// Longest side the image is decoded at for this embedder (the network resizes itself).
-    pub decode_side: u32,
-    pub embed: std::sync::Arc<EmbedFn>,
-}
-
-impl std::fmt::Debug for Embedder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Embedder")
-            .field("id", &self.id)
-            .field("decode_side", &self.decode_side)
-            .finish()
     }
 }
 

@@ -29,9 +29,9 @@ fn mobilenet_embeds_1280_values_and_sees_a_copy_as_closest() {
         image::imageops::FilterType::Triangle,
     );
     let b = load("dsc_09827.jpg");
-    let ea = embedder.embed(&a).unwrap();
-    let ea2 = embedder.embed(&a_small).unwrap();
-    let eb = embedder.embed(&b).unwrap();
+    let ea = embedder.embed_vec(&a).unwrap();
+    let ea2 = embedder.embed_vec(&a_small).unwrap();
+    let eb = embedder.embed_vec(&b).unwrap();
     assert_eq!(ea.len(), 1280);
     let cos = |x: &[f32], y: &[f32]| {
         let d: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();

@@ -425,7 +425,7 @@ fn content_groups_separate_visual_classes() {
     }
     let r = run(&OrganizeParams::new(&lib, dir.path().join("out"))
         .by(vec![GroupKind::Content])
-        .k(KChoice::Auto { max: 8 })
+        .k(KChoice::Auto { min: 2, max: 8 })
         .html(false));
     let content = r.content.as_ref().unwrap();
     let labels_true: Vec<usize> = r.photos.iter().map(|p| truth[&p.rel_path]).collect();

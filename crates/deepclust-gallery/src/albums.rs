@@ -1,0 +1,217 @@
+//! Content albums from model signals: the rows clustered (embedding plus text, camera, shape
+//! and face signals, each block weighted by design) and names a person recognises, derived
+//! from what dominates each album.
+
+use crate::scan::PhotoRecord;
+use deepclust_embed::PhotoSignals;
+
+/// Weights of the signal blocks next to the image embedding (weight 1): each block's total
+/// spread is scaled to its weight before clustering (see `content::cluster_embeddings_in_blocks`).
+/// Chosen on ../shared/data/gallery-dev with equal, round weights (docs/BENCHMARKS.md has the
+/// ablation): how much text and in how many boxes; where the text is (4x4 grid); whether a
+/// camera took the picture (EXIF make/model: photos vs screenshots and downloaded images);
+/// the picture's shape; faces.
+pub const TEXT_WEIGHT: f32 = 0.5;
+pub const TEXT_LAYOUT_WEIGHT: f32 = 0.5;
+pub const CAMERA_WEIGHT: f32 = 0.5;
+pub const SHAPE_WEIGHT: f32 = 0.3;
+pub const FACE_WEIGHT: f32 = 0.3;
+
+fn signals(p: &PhotoRecord) -> Option<&PhotoSignals> {
+    p.content.as_ref()?.signals.as_ref()
+}
+
+/// Clustering rows and their block layout for photos that all carry model signals; `None`
+/// when any photo has none (the caller then clusters the plain embeddings).
+pub fn signal_rows(
+    photos: &[PhotoRecord],
+    faces_weight: f32,
+) -> Option<(Vec<Vec<f32>>, Vec<(usize, f32)>)> {
+    let sig: Vec<&PhotoSignals> = photos.iter().map(signals).collect::<Option<_>>()?;
+    let dim = sig.first()?.embedding.len();
+    if dim == 0 || sig.iter().any(|s| s.embedding.len() != dim) {
+        return None;
+    }
+    let with_text = sig.iter().all(|s| s.text.is_some());
+    let with_faces = faces_weight > 0.0 && sig.iter().all(|s| s.faces.is_some());
+    let mut blocks = vec![(dim, 1.0)];
+    if with_text {
+        let w = TEXT_WEIGHT / 3f32.sqrt();
+        blocks.extend([(1, w), (1, w), (1, w), (16, TEXT_LAYOUT_WEIGHT)]);
+    }
+    blocks.extend([(1, CAMERA_WEIGHT), (1, SHAPE_WEIGHT)]);
+    if with_faces {
+        let w = faces_weight / 2f32.sqrt();
+        blocks.extend([(1, w), (1, w)]);
+    }
+    let rows = photos
+        .iter()
+        .zip(&sig)
+        .map(|(p, s)| {
+            let norm = s
+                .embedding
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt()
+                .max(1e-12);
+            let mut row: Vec<f32> = s.embedding.iter().map(|v| v / norm).collect();
+            if let Some(t) = s.text.as_ref().filter(|_| with_text) {
+                row.push(t.area.max(0.0).sqrt());
+                row.push((t.boxes as f32).ln_1p());
+                row.push(t.box_cover.max(0.0).sqrt());
+                let mut grid: Vec<f32> = t.grid.iter().map(|g| g.max(0.0).sqrt()).collect();
+                grid.resize(16, 0.0);
+                row.extend(grid);
+            }
+            row.push(f32::from(u8::from(p.camera.is_some())));
+            let (w, h) = (p.thumb_width.max(1) as f32, p.thumb_height.max(1) as f32);
+            row.push((w / h).ln());
+            if let Some(f) = s.faces.as_ref().filter(|_| with_faces) {
+                row.push(f.faces.len().min(3) as f32 / 3.0);
+                row.push(f.largest_share().sqrt());
+            }
+            row
+        })
+        .collect();
+    Some((rows, blocks))
+}
+
+/// What one photo shows, as far as the signals tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct PhotoTraits {
+    /// Some text (a caption, a sign).
+    text: bool,
+    /// Many separate text lines: a screen or a page.
+    lines: bool,
+    camera: bool,
+    face: bool,
+    selfie: bool,
+    group: bool,
+}
+
+/// Text covering at least this share of the picture counts as text on it.
+pub const TEXT_AREA: f32 = 0.01;
+/// A screen or a page has at least this many separate text boxes.
+pub const MANY_LINES: u32 = 10;
+/// A face box covering at least this share of the picture is a selfie or portrait.
+pub const SELFIE_FACE: f32 = 0.08;
+/// A face smaller than this share of the picture is not counted (background people).
+pub const MIN_FACE: f32 = 0.002;
+
+fn traits(p: &PhotoRecord) -> PhotoTraits {
+    let Some(s) = signals(p) else {
+        return PhotoTraits::default();
+    };
+    let mut t = PhotoTraits {
+        camera: p.camera.is_some(),
+        ..PhotoTraits::default()
+    };
+    if let Some(x) = &s.text {
+        t.text = x.area >= TEXT_AREA || x.boxes >= 2;
+        t.lines = x.boxes >= MANY_LINES;
+    }
+    if let Some(f) = &s.faces {
+        let area = (f.width as f32 * f.height as f32).max(1.0);
+        let shares: Vec<f32> = f
+            .faces
+            .iter()
+            .map(|b| (b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]) / area)
+            .filter(|&s| s >= MIN_FACE)
+            .collect();
+        t.face = !shares.is_empty();
+        t.group = shares.len() >= 3;
+        t.selfie = shares.len() <= 2 && shares.iter().any(|&s| s >= SELFIE_FACE);
+    }
+    t
+}
+
+/// An album's name from what dominates its members, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbumName {
+    /// "Screenshots & documents", "Selfies & portraits", or the leading tags ("seashore,
+    /// lakeside").
+    pub name: String,
+    /// The leading ImageNet tags with their mean probability over the members.
+    pub tags: Vec<(String, f32)>,
+    /// The shares behind the name, in words.
+    pub why: String,
+}
+
+/// Shares of members with a trait at or above which it names the album.
+const DOMINANT: f32 = 0.5;
+
+/// Names an album from its members' signals; `class_name` turns ImageNet indices into words.
+pub fn album_name(
+    members: &[&PhotoRecord],
+    class_name: &dyn Fn(u16) -> Option<String>,
+) -> Option<AlbumName> {
+    let n = members.len();
+    if n == 0 || members.iter().any(|p| signals(p).is_none()) {
+        return None;
+    }
+    let all: Vec<PhotoTraits> = members.iter().map(|p| traits(p)).collect();
+    let share = |f: fn(&PhotoTraits) -> bool| all.iter().filter(|t| f(t)).count() as f32 / n as f32;
+    let (text, lines, camera) = (share(|t| t.text), share(|t| t.lines), share(|t| t.camera));
+    let (face, selfie, group) = (share(|t| t.face), share(|t| t.selfie), share(|t| t.group));
+    let mut tag_sum: std::collections::HashMap<u16, f32> = std::collections::HashMap::new();
+    for p in members {
+        for t in signals(p).map(|s| s.tags.as_slice()).unwrap_or(&[]) {
+            *tag_sum.entry(t.class).or_default() += t.prob;
+        }
+    }
+    let mut top: Vec<(u16, f32)> = tag_sum.into_iter().collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let tags: Vec<(String, f32)> = top
+        .iter()
+        .take(3)
+        .filter_map(|&(c, s)| class_name(c).map(|name| (name, s / n as f32)))
+        .collect();
+    let kind = if lines >= DOMINANT {
+        Some(if camera >= DOMINANT {
+            "Documents & whiteboards"
+        } else {
+            "Screenshots & documents"
+        })
+    } else if group >= 0.4 {
+        Some("Group photos")
+    } else if selfie >= 0.4 {
+        Some("Selfies & portraits")
+    } else if text >= DOMINANT {
+        Some(if camera >= DOMINANT {
+            "Photos with text"
+        } else {
+            "Text on pictures (memes, quotes, cards)"
+        })
+    } else if face >= DOMINANT {
+        Some("People")
+    } else {
+        None
+    };
+    let tag_words = tags
+        .iter()
+        .take(2)
+        .map(|(t, _)| t.split(',').next().unwrap_or(t).trim().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let name = match kind {
+        Some(k) => k.to_string(),
+        None if !tag_words.is_empty() => tag_words,
+        None => return None,
+    };
+    let pct = |x: f32| (x * 100.0).round() as u32;
+    let why = format!(
+        "{}% with text, {}% with many text lines, {}% from a camera, {}% with faces ({}% selfies, {}% groups); tags: {}",
+        pct(text),
+        pct(lines),
+        pct(camera),
+        pct(face),
+        pct(selfie),
+        pct(group),
+        tags.iter()
+            .map(|(t, p)| format!("{t} {p:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Some(AlbumName { name, tags, why })
+}
