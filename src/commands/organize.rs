@@ -58,8 +58,8 @@ pub struct OrganizeArgs {
     /// A gap longer than this many hours between consecutive photos starts a new event.
     #[arg(long, default_value_t = 36.0, value_name = "HOURS")]
     pub event_gap: f64,
-    /// Number of content albums, or `auto` (best silhouette for k = --k-min..=--k-max, and
-    /// at most one album per 5 photos).
+    /// Number of content albums, or `auto` (lowest Davies-Bouldin index for k =
+    /// --k-min..=--k-max, at most one album per 5 photos).
     #[arg(long, default_value = "auto", value_name = "N|auto")]
     pub k: String,
     /// Smallest k tried by --k auto.

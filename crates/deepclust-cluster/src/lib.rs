@@ -8,7 +8,8 @@
 //!   data that does not fit comfortably in a full Lloyd pass.
 //! * [`GaussianMixture`]: full-covariance Gaussian mixture by EM, K-Means initialised (the
 //!   last step of N2D), with BIC for choosing the number of components without labels.
-//! * [`silhouette_score`]: a label-free score of a partition, to choose k.
+//! * [`silhouette_score`] and [`davies_bouldin_score`]: label-free scores of a partition, to
+//!   choose k.
 //!
 //! ```
 //! use deepclust_cluster::KMeans;
@@ -20,6 +21,7 @@
 //! ```
 
 mod assign;
+mod davies_bouldin;
 mod error;
 mod gmm;
 mod init;
@@ -27,6 +29,7 @@ mod kmeans;
 mod minibatch;
 mod silhouette;
 
+pub use davies_bouldin::davies_bouldin_score;
 pub use error::ClusterError;
 pub use gmm::{GaussianMixture, GmmModel, GmmParams, GmmProgress};
 pub use kmeans::{KMeans, KMeansInit, KMeansModel, KMeansParams, KMeansProgress};

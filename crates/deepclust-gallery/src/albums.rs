@@ -17,16 +17,37 @@ pub const CAMERA_WEIGHT: f32 = 0.5;
 pub const SHAPE_WEIGHT: f32 = 0.3;
 pub const FACE_WEIGHT: f32 = 0.3;
 
+/// Faces below this detector score are not counted: on gallery-dev, BlazeFace's 0.5-0.75
+/// detections were nearly all false (textures in scenery, whiteboards, memes).
+pub const FACE_SCORE: f32 = 0.75;
+
+/// Shares of the picture of the faces that count, largest first.
+fn face_shares(f: &deepclust_embed::FaceSignals) -> Vec<f32> {
+    let area = (f.width as f32 * f.height as f32).max(1.0);
+    let mut shares: Vec<f32> = f
+        .faces
+        .iter()
+        .filter(|b| b.score >= FACE_SCORE)
+        .map(|b| (b.bbox[2] - b.bbox[0]).max(0.0) * (b.bbox[3] - b.bbox[1]).max(0.0) / area)
+        .filter(|&s| s >= MIN_FACE)
+        .collect();
+    shares.sort_by(|a, b| b.total_cmp(a));
+    shares
+}
+
 fn signals(p: &PhotoRecord) -> Option<&PhotoSignals> {
     p.content.as_ref()?.signals.as_ref()
 }
+
+/// Rows to cluster and their block layout: `(length, weight)` pairs covering each row.
+pub type SignalRows = (Vec<Vec<f32>>, Vec<(usize, f32)>);
 
 /// Clustering rows and their block layout for photos that all carry model signals; `None`
 /// when any photo has none (the caller then clusters the plain embeddings).
 pub fn signal_rows(
     photos: &[PhotoRecord],
     faces_weight: f32,
-) -> Option<(Vec<Vec<f32>>, Vec<(usize, f32)>)> {
+) -> Option<SignalRows> {
     let sig: Vec<&PhotoSignals> = photos.iter().map(signals).collect::<Option<_>>()?;
     let dim = sig.first()?.embedding.len();
     if dim == 0 || sig.iter().any(|s| s.embedding.len() != dim) {
@@ -68,8 +89,9 @@ pub fn signal_rows(
             let (w, h) = (p.thumb_width.max(1) as f32, p.thumb_height.max(1) as f32);
             row.push((w / h).ln());
             if let Some(f) = s.faces.as_ref().filter(|_| with_faces) {
-                row.push(f.faces.len().min(3) as f32 / 3.0);
-                row.push(f.largest_share().sqrt());
+                let shares = face_shares(f);
+                row.push(shares.len().min(3) as f32 / 3.0);
+                row.push(shares.first().copied().unwrap_or(0.0).sqrt());
             }
             row
         })
@@ -112,13 +134,7 @@ fn traits(p: &PhotoRecord) -> PhotoTraits {
         t.lines = x.boxes >= MANY_LINES;
     }
     if let Some(f) = &s.faces {
-        let area = (f.width as f32 * f.height as f32).max(1.0);
-        let shares: Vec<f32> = f
-            .faces
-            .iter()
-            .map(|b| (b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]) / area)
-            .filter(|&s| s >= MIN_FACE)
-            .collect();
+        let shares = face_shares(f);
         t.face = !shares.is_empty();
         t.group = shares.len() >= 3;
         t.selfie = shares.len() <= 2 && shares.iter().any(|&s| s >= SELFIE_FACE);
@@ -136,7 +152,38 @@ pub struct AlbumName {
     pub tags: Vec<(String, f32)>,
     /// The shares behind the name, in words.
     pub why: String,
+    /// "portrait" or "landscape" when at least 70% of the members are, else `None`: tells
+    /// apart albums of the same kind (phone screenshots from computer ones).
+    pub orientation: Option<&'static str>,
 }
+
+/// Share of a photo's text in the top and bottom quarters: captions of memes sit there,
+/// quotes and cards centre theirs.
+fn edge_text_share(p: &PhotoRecord) -> Option<f32> {
+    let t = signals(p)?.text.as_ref()?;
+    if t.grid.len() != 16 {
+        return None;
+    }
+    let row = |r: usize| t.grid[r * 4..r * 4 + 4].iter().sum::<f32>();
+    let total: f32 = (0..4).map(row).sum();
+    (total > 0.0).then(|| (row(0) + row(3)) / total)
+}
+
+fn median(mut v: Vec<f32>) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f32::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// Median text area at or above which camera photos with text are pages or boards.
+pub const DOCUMENT_TEXT_AREA: f32 = 0.02;
+/// ... or with at least this many separate text boxes (a sign or a label has one or two).
+pub const DOCUMENT_LINES: u32 = 4;
+/// Median share of the text at the top and bottom edges at or above which text on pictures
+/// is captions (memes).
+pub const CAPTION_EDGE_SHARE: f32 = 0.6;
 
 /// Shares of members with a trait at or above which it names the album.
 const DOMINANT: f32 = 0.5;
@@ -178,10 +225,31 @@ pub fn album_name(
     } else if selfie >= 0.4 {
         Some("Selfies & portraits")
     } else if text >= DOMINANT {
+        let area = median(
+            members
+                .iter()
+                .filter_map(|p| Some(signals(p)?.text.as_ref()?.area))
+                .collect(),
+        );
+        let edges = median(members.iter().filter_map(|p| edge_text_share(p)).collect());
+        let boxes = median(
+            members
+                .iter()
+                .filter_map(|p| Some(signals(p)?.text.as_ref()?.boxes as f32))
+                .collect(),
+        );
         Some(if camera >= DOMINANT {
-            "Photos with text"
+            if area.is_some_and(|a| a >= DOCUMENT_TEXT_AREA)
+                || boxes.is_some_and(|b| b >= DOCUMENT_LINES as f32)
+            {
+                "Documents & whiteboards"
+            } else {
+                "Photos with text (signs, labels)"
+            }
+        } else if edges.is_some_and(|e| e >= CAPTION_EDGE_SHARE) {
+            "Memes (captions on pictures)"
         } else {
-            "Text on pictures (memes, quotes, cards)"
+            "Quotes & cards (text on pictures)"
         })
     } else if face >= DOMINANT {
         Some("People")
@@ -196,7 +264,8 @@ pub fn album_name(
         .join(", ");
     let name = match kind {
         Some(k) => k.to_string(),
-        None if !tag_words.is_empty() => tag_words,
+        None if !tag_words.is_empty() && camera >= DOMINANT => format!("Photos: {tag_words}"),
+        None if !tag_words.is_empty() => format!("Pictures: {tag_words}"),
         None => return None,
     };
     let pct = |x: f32| (x * 100.0).round() as u32;
@@ -213,5 +282,27 @@ pub fn album_name(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Some(AlbumName { name, tags, why })
+    let portrait = members
+        .iter()
+        .filter(|p| p.thumb_height as f32 > 1.2 * p.thumb_width as f32)
+        .count() as f32
+        / n as f32;
+    let landscape = members
+        .iter()
+        .filter(|p| p.thumb_width as f32 > 1.2 * p.thumb_height as f32)
+        .count() as f32
+        / n as f32;
+    let orientation = if portrait >= 0.7 {
+        Some("portrait")
+    } else if landscape >= 0.7 {
+        Some("landscape")
+    } else {
+        None
+    };
+    Some(AlbumName {
+        name,
+        tags,
+        why,
+        orientation,
+    })
 }

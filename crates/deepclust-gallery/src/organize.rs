@@ -503,7 +503,7 @@ fn content_albums(
     };
     let k = model.centroids.len();
     let mut clusters: Vec<ContentCluster> = Vec::new();
-    let mut bases: Vec<(String, Option<String>)> = Vec::new();
+    let mut bases: Vec<(String, Vec<String>)> = Vec::new();
     for c in 0..k {
         let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
         let cities: Vec<Option<&str>> = members
@@ -528,11 +528,21 @@ fn content_albums(
             (None, Some(w)) => w.clone(),
             (None, None) => format!("cluster {}", c + 1),
         };
-        let first_tag = album
+        let distinguishers: Vec<String> = album
             .as_ref()
-            .and_then(|a| a.tags.first())
-            .map(|(t, _)| t.split(',').next().unwrap_or(t).trim().to_string());
-        bases.push((base, first_tag));
+            .map(|a| {
+                a.orientation
+                    .map(str::to_string)
+                    .into_iter()
+                    .chain(
+                        a.tags
+                            .iter()
+                            .map(|(t, _)| t.split(',').next().unwrap_or(t).trim().to_string()),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default();
+        bases.push((base, distinguishers));
         clusters.push(ContentCluster {
             id: c,
             name: String::new(),
@@ -544,12 +554,21 @@ fn content_albums(
                 .unwrap_or_default(),
         });
     }
-    // Albums sharing a name are told apart by their leading tag, then by number.
+    // Albums sharing a name are told apart by their shape or leading tags (the first one
+    // their twins do not lead with), then by number.
     let mut used_folders: HashSet<String> = HashSet::new();
-    for (c, (base, tag)) in bases.iter().enumerate() {
-        let twins = bases.iter().filter(|(b, _)| b == base).count();
-        let mut name = match tag {
-            Some(t) if twins > 1 && !base.contains(t.as_str()) => format!("{base} ({t})"),
+    for (c, (base, marks)) in bases.iter().enumerate() {
+        let twins: Vec<&Vec<String>> = bases
+            .iter()
+            .enumerate()
+            .filter(|&(o, (b, _))| o != c && b == base)
+            .map(|(_, (_, m))| m)
+            .collect();
+        let mark = marks
+            .iter()
+            .find(|m| !base.contains(m.as_str()) && twins.iter().all(|t| t.first() != Some(*m)));
+        let mut name = match mark {
+            Some(m) if !twins.is_empty() => format!("{base} ({m})"),
             _ => base.clone(),
         };
         let mut folder = name.replace(['/', '\\'], "-");
