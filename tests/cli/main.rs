@@ -6,9 +6,13 @@ mod organize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs the binary. The user's model cache is hidden (DEEPCLUST_MODELS points nowhere) so a
+/// developer's downloaded models do not change what a test sees; tests that want the models
+/// pass `--models`.
 pub fn deepclust(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deepclust"))
         .args(args)
+        .env("DEEPCLUST_MODELS", "/nonexistent/deepclust-test-models")
         .output()
         .expect("the deepclust binary runs")
 }

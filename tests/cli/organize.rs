@@ -392,3 +392,162 @@ fn autoencoder_embedding_trains_once_and_is_reused() {
     ]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn a_broken_onnxruntime_gives_a_clear_note_and_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 12);
+    let fake = dir.path().join("libonnxruntime.so");
+    fs::write(&fake, b"this is not a shared library").unwrap();
+    let out_dir = dir.path().join("organized");
+    let out = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--ort-lib",
+        fake.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("content models not used"), "{err}");
+    assert!(
+        err.contains(fake.to_str().unwrap()),
+        "names the library: {err}"
+    );
+    assert!(
+        stdout(&out).contains("content embedding: thumbnail layout"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Asking for the models explicitly turns the same problem into an error.
+    let out = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--embedding",
+        "models",
+        "--ort-lib",
+        fake.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(fake.to_str().unwrap()) && err.contains("cannot be used"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Copies `per_class` photos of each gallery-dev category (the labels only pick the files).
+fn gallery_sample(to: &Path, per_class: usize) -> Option<Vec<(String, String)>> {
+    let gallery = shared("data/gallery-dev")?;
+    let labels = fs::read_to_string(gallery.join("labels.csv")).unwrap();
+    let mut taken: std::collections::HashMap<String, usize> = Default::default();
+    let mut picked = Vec::new();
+    for line in labels.lines().skip(1) {
+        let (path, class) = line.split_once(',').unwrap();
+        let n = taken.entry(class.to_string()).or_default();
+        if *n < per_class {
+            *n += 1;
+            let dst = to.join(path);
+            fs::create_dir_all(dst.parent().unwrap()).unwrap();
+            fs::copy(gallery.join(path), &dst).unwrap();
+            picked.push((path.to_string(), class.to_string()));
+        }
+    }
+    Some(picked)
+}
+
+fn content_groups(manifest: &Path) -> std::collections::HashMap<String, String> {
+    let m: serde_json::Value = serde_json::from_slice(&fs::read(manifest).unwrap()).unwrap();
+    let mut out = std::collections::HashMap::new();
+    for p in m["photos"].as_array().unwrap() {
+        for g in p["groups"].as_array().unwrap() {
+            if g["kind"] == "content" {
+                out.insert(
+                    p["path"].as_str().unwrap().to_string(),
+                    g["group"].as_str().unwrap().to_string(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn content_models_group_and_name_real_photos() {
+    let Some(models) = shared("models") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let Some(picked) = gallery_sample(&lib, 5) else {
+        return;
+    };
+    let out_dir = dir.path().join("organized");
+    let out = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--models",
+        models.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    if stderr(&out).contains("content models not used") {
+        eprintln!("skipping: onnxruntime is not available ({})", stderr(&out));
+        return;
+    }
+    let text = stdout(&out);
+    assert!(
+        text.contains("content embedding: EfficientNet-Lite2"),
+        "{text}"
+    );
+    let groups = content_groups(&out_dir.join("manifest.json"));
+    assert_eq!(groups.len(), picked.len());
+    // The screenshots land in albums named from their text, never in a photo album (the
+    // category also holds camera shots of screens, named as photos with text).
+    for (path, class) in &picked {
+        let album = &groups[path];
+        if class == "screenshot" && path.starts_with("Pictures/Screenshots/") {
+            assert!(
+                album.starts_with("Screenshots") || album.starts_with("Documents"),
+                "{path}: {album}\n{text}"
+            );
+        }
+        if class == "scenery" {
+            assert!(
+                !album.starts_with("Screenshots") && !album.starts_with("Memes"),
+                "{path}: {album}"
+            );
+        }
+    }
+    // A re-run reads every photo's signals from the cache and keeps the albums.
+    let again = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--models",
+        models.to_str().unwrap(),
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains(&format!("({} from the cache)", picked.len())),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(content_groups(&out_dir.join("manifest.json")), groups);
+}

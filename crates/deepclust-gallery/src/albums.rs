@@ -44,10 +44,7 @@ pub type SignalRows = (Vec<Vec<f32>>, Vec<(usize, f32)>);
 
 /// Clustering rows and their block layout for photos that all carry model signals; `None`
 /// when any photo has none (the caller then clusters the plain embeddings).
-pub fn signal_rows(
-    photos: &[PhotoRecord],
-    faces_weight: f32,
-) -> Option<SignalRows> {
+pub fn signal_rows(photos: &[PhotoRecord], faces_weight: f32) -> Option<SignalRows> {
     let sig: Vec<&PhotoSignals> = photos.iter().map(signals).collect::<Option<_>>()?;
     let dim = sig.first()?.embedding.len();
     if dim == 0 || sig.iter().any(|s| s.embedding.len() != dim) {
