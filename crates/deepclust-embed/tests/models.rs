@@ -1,4 +1,5 @@
 //! The content models on real pictures. Needs onnxruntime (found as at run time: ORT_DYLIB_PATH,
+#![allow(clippy::print_stderr)] // skip messages
 //! a pip-installed onnxruntime, ...) and ../shared/models; skips with a message without them.
 
 use deepclust_embed::faces::{face_chip, SAME_PERSON};
