@@ -1,6 +1,6 @@
 //! The content models on real pictures. Needs onnxruntime (found as at run time: ORT_DYLIB_PATH,
-#![allow(clippy::print_stderr)] // skip messages
 //! a pip-installed onnxruntime, ...) and ../shared/models; skips with a message without them.
+#![allow(clippy::print_stderr)]
 
 use deepclust_embed::faces::{face_chip, SAME_PERSON};
 use deepclust_embed::{ContentModels, ImageEmbedder, ModelSearch, OrtRuntime, PhotoSignals};
