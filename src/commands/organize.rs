@@ -25,6 +25,8 @@ pub enum ByArg {
     Place,
     /// Content albums (what is in the pictures: text, faces, objects): by-content/<name>
     Content,
+    /// Persons from their faces (needs the face models): by-people/person-NNN
+    People,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -146,6 +148,7 @@ impl OrganizeArgs {
                 ByArg::Event => GroupKind::Event,
                 ByArg::Place => GroupKind::Place,
                 ByArg::Content => GroupKind::Content,
+                ByArg::People => GroupKind::People,
             })
             .collect();
         by.sort();
@@ -297,6 +300,22 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
         println!("content: k = {}{sil}{reused}", c.k);
         for cl in &c.clusters {
             println!("  {}", cl.name);
+        }
+    }
+    if let Some(p) = &r.people {
+        println!(
+            "people: {} persons, {} faces unassigned",
+            p.persons.len(),
+            p.unassigned.len()
+        );
+        for person in &p.persons {
+            let mut photos: Vec<&str> = person
+                .faces
+                .iter()
+                .map(|f| r.photos[f.photo].rel_path.as_str())
+                .collect();
+            photos.dedup();
+            println!("  {}: {} photos", person.folder(), photos.len());
         }
     }
     if let Some(a) = &r.apply {

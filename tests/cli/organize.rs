@@ -551,3 +551,62 @@ fn content_models_group_and_name_real_photos() {
     );
     assert_eq!(content_groups(&out_dir.join("manifest.json")), groups);
 }
+
+#[test]
+fn people_groups_the_same_person_across_photos() {
+    let Some(models) = shared("models") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let faces = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faces");
+    copy_tree(&faces, &lib);
+    let out_dir = dir.path().join("organized");
+    let run = || {
+        deepclust(&[
+            "organize",
+            lib.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--by",
+            "people",
+            "--models",
+            models.to_str().unwrap(),
+        ])
+    };
+    let out = run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    if stderr(&out).contains("content models not used") {
+        eprintln!("skipping: onnxruntime is not available ({})", stderr(&out));
+        return;
+    }
+    let text = stdout(&out);
+    // Three photos of one man make a person; the other man's single face stays unassigned
+    // (a person needs 3 faces that look alike, Immich's default).
+    assert!(
+        text.contains("people: 1 persons, 1 faces unassigned"),
+        "{text}"
+    );
+    let person = out_dir.join("by-people/person-001");
+    let mut linked: Vec<String> = fs::read_dir(&person)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    linked.sort();
+    assert_eq!(linked, vec!["obama-1.jpg", "obama-2.jpg", "obama-3.jpg"]);
+    assert!(
+        out_dir.join("thumbs/person-001.jpg").is_file(),
+        "face cover"
+    );
+    let index = fs::read_to_string(out_dir.join("index.html")).unwrap();
+    assert!(index.contains("thumbs/person-001.jpg"));
+    assert!(index.contains("biden-1.jpg"), "unassigned faces are listed");
+    // A re-run keeps the person's id and links.
+    let again = run();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("person-001: 3 photos"),
+        "{}",
+        stdout(&again)
+    );
+}

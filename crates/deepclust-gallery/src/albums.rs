@@ -21,16 +21,25 @@ pub const FACE_WEIGHT: f32 = 0.3;
 /// detections were nearly all false (textures in scenery, whiteboards, memes).
 pub const FACE_SCORE: f32 = 0.75;
 
+/// The faces that count (score at least [`FACE_SCORE`], at least [`MIN_FACE`] of the
+/// picture): their indices and shares of the picture.
+pub fn counted_faces(f: &deepclust_embed::FaceSignals) -> Vec<(usize, f32)> {
+    let area = (f.width as f32 * f.height as f32).max(1.0);
+    f.faces
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.score >= FACE_SCORE)
+        .map(|(i, b)| {
+            let share = (b.bbox[2] - b.bbox[0]).max(0.0) * (b.bbox[3] - b.bbox[1]).max(0.0) / area;
+            (i, share)
+        })
+        .filter(|&(_, s)| s >= MIN_FACE)
+        .collect()
+}
+
 /// Shares of the picture of the faces that count, largest first.
 fn face_shares(f: &deepclust_embed::FaceSignals) -> Vec<f32> {
-    let area = (f.width as f32 * f.height as f32).max(1.0);
-    let mut shares: Vec<f32> = f
-        .faces
-        .iter()
-        .filter(|b| b.score >= FACE_SCORE)
-        .map(|b| (b.bbox[2] - b.bbox[0]).max(0.0) * (b.bbox[3] - b.bbox[1]).max(0.0) / area)
-        .filter(|&s| s >= MIN_FACE)
-        .collect();
+    let mut shares: Vec<f32> = counted_faces(f).into_iter().map(|(_, s)| s).collect();
     shares.sort_by(|a, b| b.total_cmp(a));
     shares
 }

@@ -46,6 +46,7 @@ pub mod manifest;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod organize;
+pub mod people;
 pub mod plan;
 pub mod prune;
 

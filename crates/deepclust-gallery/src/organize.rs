@@ -73,6 +73,8 @@ pub struct OrganizeParams {
     pub embedding: EmbeddingKind,
     /// The autoencoder's architecture and training (with `embedding` autoencoder).
     pub autoencoder: AutoencoderParams,
+    /// How faces are grouped into persons (with `--by people`).
+    pub people: crate::people::PeopleParams,
 }
 
 impl Default for OrganizeParams {
@@ -96,6 +98,7 @@ impl Default for OrganizeParams {
             ort_lib: None,
             embedding: EmbeddingKind::default(),
             autoencoder: AutoencoderParams::default(),
+            people: crate::people::PeopleParams::default(),
         }
     }
 }
@@ -289,6 +292,9 @@ struct CacheFile {
     version: u32,
     photos: Vec<PhotoRecord>,
     content_model: Option<ContentModel>,
+    /// Persons of the last run, so their ids stay.
+    #[serde(default)]
+    people: Vec<crate::people::KnownPerson>,
 }
 
 /// One content cluster as reported.
@@ -350,6 +356,8 @@ pub struct OrganizeReport {
     pub pruned: PruneReport,
     /// How the content embedder was chosen: fallbacks, missing models.
     pub notes: Vec<String>,
+    /// Faces grouped into persons (with `--by people`).
+    pub people: Option<crate::people::People>,
 }
 
 fn time_reason(p: &PhotoRecord) -> String {
@@ -619,7 +627,8 @@ pub fn organize(
     let input = fs::canonicalize(&params.input).map_err(|e| GalleryError::io(&params.input, e))?;
     let output = absolute_normalised(&params.output)?;
     let wants = |k: GroupKind| params.by.contains(&k);
-    let need_content = wants(GroupKind::Content) || params.near_duplicates;
+    let need_content =
+        wants(GroupKind::Content) || wants(GroupKind::People) || params.near_duplicates;
 
     let cache_path = output.join(CACHE_FILE);
     let previous: Option<CacheFile> = if params.use_cache {
@@ -751,6 +760,7 @@ pub fn organize(
     }
 
     let mut content_summary = None;
+    let mut people: Option<crate::people::People> = None;
     if need_content {
         if wants(GroupKind::Content) && n > 0 {
             let prev_model = previous.as_ref().and_then(|c| c.content_model.as_ref());
@@ -761,6 +771,29 @@ pub fn organize(
                 a.push(c);
             }
             content_summary = Some((summary, model));
+        }
+        if wants(GroupKind::People) {
+            let known = previous.as_ref().map_or(&[][..], |c| c.people.as_slice());
+            let found = crate::people::group_people(&photos, &params.people, known);
+            for person in &found.persons {
+                let reason = format!(
+                    "a face of {} ({} faces; faces closer than {} in dlib's 128-d descriptor space, at least {} of them)",
+                    person.folder(),
+                    person.faces.len(),
+                    params.people.max_distance,
+                    params.people.min_faces
+                );
+                let mut photos_of: Vec<usize> = person.faces.iter().map(|f| f.photo).collect();
+                photos_of.dedup();
+                for i in photos_of {
+                    assignments[i].push(Assignment {
+                        kind: GroupKind::People,
+                        group: person.folder(),
+                        reason: reason.clone(),
+                    });
+                }
+            }
+            people = Some(found);
         }
         if params.near_duplicates {
             let hashes: Vec<u64> = photos
@@ -819,8 +852,14 @@ pub fn organize(
         plan,
         content,
         notes: chosen.notes.clone(),
+        people,
         ..OrganizeReport::default()
     };
+    if wants(GroupKind::People) && chosen.embedder.is_none() {
+        report
+            .notes
+            .push("--by people needs the face models: no faces were looked for".to_string());
+    }
     // Groupings were recomputed over the whole library; the previous run's manifest says
     // which links it made, so the ones the new plan no longer wants can be taken away.
     let previous_links = PreviousLinks::read(&output.join(MANIFEST_FILE), &input);
@@ -931,12 +970,49 @@ pub fn organize(
                 .filter(|p| !seen.contains(p.rel_path.as_str())),
         );
         cached.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        let people = match &report.people {
+            Some(found) => found
+                .persons
+                .iter()
+                .map(|p| crate::people::KnownPerson {
+                    id: p.id,
+                    centre: p.centre.clone(),
+                })
+                .collect(),
+            None => previous.map(|c| c.people).unwrap_or_default(),
+        };
         let cache_file = CacheFile {
             version: CACHE_VERSION,
             photos: cached,
             content_model: model,
+            people,
         };
         write_json_atomic(&cache_path, &cache_file, false)?;
+    }
+    if let (Some(people), true) = (&report.people, params.html) {
+        let decode_side = chosen
+            .embedder
+            .as_ref()
+            .map_or(crate::thumbs::THUMB_SIZE, |e| {
+                e.decode_side().max(crate::thumbs::THUMB_SIZE)
+            });
+        for person in &people.persons {
+            let path = output
+                .join(THUMBS_DIR)
+                .join(format!("{}.jpg", person.folder()));
+            let photo = &report.photos[person.cover.photo];
+            if let Err(e) = crate::people::write_face_cover(
+                &input,
+                photo,
+                person.cover.face,
+                decode_side,
+                &path,
+            ) {
+                report
+                    .notes
+                    .push(format!("{}: face cover not written: {e}", person.folder()));
+            }
+        }
     }
     if params.html {
         let path = output.join(INDEX_FILE);

@@ -14,6 +14,7 @@ pub enum GroupKind {
     Event,
     Place,
     Content,
+    People,
     NearDuplicates,
 }
 
@@ -24,6 +25,7 @@ impl GroupKind {
             GroupKind::Event => "by-event",
             GroupKind::Place => "by-place",
             GroupKind::Content => "by-content",
+            GroupKind::People => "by-people",
             GroupKind::NearDuplicates => "near-duplicates",
         }
     }

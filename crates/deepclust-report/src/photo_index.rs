@@ -47,6 +47,22 @@ impl Thumbnail {
 pub struct IndexGroup {
     pub title: String,
     pub thumbnails: Vec<Thumbnail>,
+    /// Shown open (long lists of small groups, such as days, start closed).
+    pub open: bool,
+    /// A line under the title (why an album has its name, its tags); empty for none.
+    pub caption: String,
+}
+
+impl IndexGroup {
+    /// An open group without a caption.
+    pub fn new(title: impl Into<String>, thumbnails: Vec<Thumbnail>) -> Self {
+        IndexGroup {
+            title: title.into(),
+            thumbnails,
+            open: true,
+            caption: String::new(),
+        }
+    }
 }
 
 /// One grouping (by date, by place, ...): a heading and its groups.
@@ -143,10 +159,10 @@ mod tests {
             subtitle: vec!["2 photos from /photos & <friends>".into()],
             sections: vec![IndexSection::new(
                 "by-date",
-                vec![IndexGroup {
-                    title: "2003/2003-11-23 (2 photos)".into(),
-                    thumbnails: vec![thumb("a b.jpg"), thumb("<x>.jpg")],
-                }],
+                vec![IndexGroup::new(
+                    "2003/2003-11-23 (2 photos)",
+                    vec![thumb("a b.jpg"), thumb("<x>.jpg")],
+                )],
             )],
             skipped: vec![SkippedItem {
                 name: "broken/half.jpg".into(),
