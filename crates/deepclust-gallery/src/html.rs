@@ -57,7 +57,7 @@ pub fn write_index(
         GroupKind::Date => 4,
         GroupKind::NearDuplicates => 5,
     };
-    let mut ordered: Vec<(&(GroupKind, PathBuf), &Vec<(usize, PathBuf)>)> = groups.iter().collect();
+    let mut ordered: Vec<_> = groups.iter().collect();
     ordered.sort_by_key(|((kind, _), _)| rank(*kind));
     let mut sections: Vec<IndexSection> = Vec::new();
     for ((kind, dir), members) in ordered {
