@@ -73,10 +73,12 @@ pub struct OrganizeArgs {
     /// Seed of every random choice in content clustering.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Group near-duplicates and bursts into near-duplicates/ (perceptual hash).
+    /// Group duplicates into near-duplicates/<tier>/ in three tiers that are never merged:
+    /// exact (same bytes), same-picture (re-encoded or resized copies) and similar (bursts
+    /// and retakes within 30 s). Nothing is deleted.
     #[arg(long)]
     pub duplicates: bool,
-    /// Largest difference (bits of 64) between the perceptual hashes of near-duplicates.
+    /// Largest difference (bits of 64) between the perceptual hashes of the same picture.
     #[arg(long, default_value_t = 4, value_name = "BITS")]
     pub duplicate_threshold: u32,
     /// Do not write index.html and thumbnails.

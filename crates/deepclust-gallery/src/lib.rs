@@ -40,6 +40,7 @@ pub use places::{Geocoder, Place};
 pub use sniff::ImageKind;
 pub mod albums;
 pub mod apply;
+pub mod duplicates;
 pub mod embedder;
 pub mod html;
 pub mod manifest;

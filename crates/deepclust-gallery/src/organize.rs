@@ -5,8 +5,7 @@
 use crate::apply::{apply_plan, ApplyReport, LinkMode, LinkOutcome};
 use crate::autoencode::{self, AutoencoderParams, EmbeddingKind, AE_DIR};
 use crate::content::{
-    cluster_embeddings, cluster_embeddings_in_blocks, cluster_name, near_duplicate_groups,
-    ContentModel, KChoice,
+    cluster_embeddings, cluster_embeddings_in_blocks, cluster_name, ContentModel, KChoice,
 };
 use crate::error::GalleryError;
 use crate::events::{day_folder, split_events, DEFAULT_EVENT_GAP_HOURS};
@@ -17,7 +16,6 @@ use crate::places::{Geocoder, Place};
 use crate::plan::{build_plan, Assignment, GroupKind, Plan};
 use crate::prune::{remove_stale, PreviousLinks, PruneReport};
 use crate::scan::{scan, PhotoRecord, Progress, ScanParams, SkippedFile, OUTPUT_MARKER};
-use crate::thumbs::GRAY_GRID;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -31,9 +29,6 @@ pub const INDEX_FILE: &str = "index.html";
 pub const THUMBS_DIR: &str = "thumbs";
 /// v2: model signals (embedding, tags, text, faces) instead of a bare model embedding.
 const CACHE_VERSION: u32 = 2;
-
-/// Second test for near-duplicates after the dHash (see `organize`).
-pub const DUPLICATE_MIN_CORRELATION: f32 = 0.9;
 
 /// Group name for photos without GPS.
 pub const UNKNOWN_PLACE: &str = "unknown-place";
@@ -796,37 +791,28 @@ pub fn organize(
             people = Some(found);
         }
         if params.near_duplicates {
-            let hashes: Vec<u64> = photos
-                .iter()
-                .map(|p| p.content.as_ref().map_or(0, |c| c.dhash))
-                .collect();
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by_key(|&i| (photos[i].taken.timeline_seconds(), i));
-            // dHash alone matches any two dark, centred subjects; the shapes must also agree:
-            // Pearson correlation of the standardised 16x16 grayscale grids.
-            let grid = (GRAY_GRID * GRAY_GRID) as usize;
-            let confirm = |a: usize, b: usize| -> bool {
-                let (Some(x), Some(y)) = (&photos[a].content, &photos[b].content) else {
-                    return false;
-                };
-                let (x, y) = (
-                    &x.embedding[..grid.min(x.embedding.len())],
-                    &y.embedding[..grid.min(y.embedding.len())],
-                );
-                let corr = x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>() / grid as f32;
-                corr >= DUPLICATE_MIN_CORRELATION
+            let dup = crate::duplicates::DuplicateParams {
+                same_bits: params.duplicate_threshold,
+                ..crate::duplicates::DuplicateParams::default()
             };
-            let groups =
-                near_duplicate_groups(&hashes, &order, params.duplicate_threshold, &confirm);
+            let groups = crate::duplicates::duplicate_groups(&photos, &dup);
             for (i, g) in groups.iter().enumerate() {
-                if let Some(g) = g {
+                if let Some((tier, g)) = g {
+                    let why = match tier {
+                        crate::duplicates::DuplicateTier::Exact => "the same bytes as another photo".to_string(),
+                        crate::duplicates::DuplicateTier::SamePicture => format!(
+                            "the same picture as another, re-encoded or resized (dHash within {} of 64 bits, layout correlation >= {})",
+                            dup.same_bits, dup.same_correlation
+                        ),
+                        crate::duplicates::DuplicateTier::Similar => format!(
+                            "a similar shot within {} s of another (burst or retake)",
+                            dup.similar_seconds
+                        ),
+                    };
                     assignments[i].push(Assignment {
                         kind: GroupKind::NearDuplicates,
-                        group: format!("group-{:04}", g + 1),
-                        reason: format!(
-                            "dHash within {} of 64 bits of another photo",
-                            params.duplicate_threshold
-                        ),
+                        group: format!("{}/group-{:04}", tier.folder(), g + 1),
+                        reason: why,
                     });
                 }
             }

@@ -352,6 +352,7 @@ mod tests {
                 pixels: vec![],
             }),
             notes: vec![],
+            content_hash: 0,
         }
     }
 

@@ -156,6 +156,7 @@ mod tests {
             thumb_height: 1,
             content: None,
             notes: vec![],
+            content_hash: 0,
         }
     }
 

@@ -47,6 +47,9 @@ pub struct PhotoRecord {
     pub content: Option<ContentFeatures>,
     /// Why things are as they are (time fallback, ignored fields).
     pub notes: Vec<String>,
+    /// FNV-1a 64 of the file's bytes: exact duplicates share it (and the size).
+    #[serde(default)]
+    pub content_hash: u64,
 }
 
 impl PhotoRecord {
@@ -323,6 +326,7 @@ fn process_file(
         thumb_height: thumb.height(),
         content: None,
         notes,
+        content_hash: fnv1a64(&bytes),
     };
     if params.content {
         let mut features = thumbs::features(&thumb);
