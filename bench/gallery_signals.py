@@ -3,8 +3,8 @@
 
 Per photo: a reduced decode (Pillow's JPEG draft mode, the DCT scaling deepclust uses), then
 EfficientNet-Lite2 (embedding 1280 + ImageNet logits), the PP-OCRv4 text detector (text-area
-fraction and box count at longer side 640) and BlazeFace (face count, largest face share), as
-../shared/models/README.md specifies. Writes the signals to an .npz and prints photos/s.
+fraction and box count at longer side 640) and BlazeFace on the image and four tiles with a dlib
+descriptor per face (face count, largest face share), as ../shared/models/README.md specifies. Writes the signals to an .npz and prints photos/s.
 
     python3 bench/gallery_signals.py --photos ../shared/data/gallery-dev --out /tmp/sig.npz
 """
@@ -94,7 +94,8 @@ def anchors():
 ANCHORS = anchors()
 
 
-def faces(sess, img):
+def detect(sess, img):
+    """BlazeFace on one image: [(score, box x0 y0 x1 y1, right eye, left eye)] in its pixels."""
     w, h = img.size
     s = 128 / max(w, h)
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
@@ -106,8 +107,10 @@ def faces(sess, img):
     score = 1 / (1 + np.exp(-np.clip(cls[0, :, 0], -80, 80)))
     keep = np.where(score >= 0.5)[0]
     if len(keep) == 0:
-        return 0, 0.0
+        return []
     r = reg[0, keep]
+    kx = r[:, 4:16:2] / 128 + ANCHORS[keep, 0:1]
+    ky = r[:, 5:16:2] / 128 + ANCHORS[keep, 1:2]
     cx = r[:, 0] / 128 + ANCHORS[keep, 0]
     cy = r[:, 1] / 128 + ANCHORS[keep, 1]
     bw = r[:, 2] / 128
@@ -127,11 +130,58 @@ def faces(sess, img):
         iou = inter / (area + (a[2] - a[0]) * (a[3] - a[1]) - inter + 1e-9)
         cl = (iou >= 0.3) & ~used
         used |= cl
-        found.append(a)
-    # Share of the image (not the letterbox) covered by the largest face.
-    img_area = (nw / 128) * (nh / 128)
-    largest = max((b[2] - b[0]) * (b[3] - b[1]) for b in found) / img_area
-    return len(found), float(largest)
+        wgt = score[keep][cl][:, None]
+        b = (boxes[cl] * wgt).sum(0) / wgt.sum()
+        ex = (kx[cl, :2] * wgt).sum(0) / wgt.sum()
+        ey = (ky[cl, :2] * wgt).sum(0) / wgt.sum()
+        px = lambda u: (u * 128 - ox) / s
+        py = lambda v: (v * 128 - oy) / s
+        found.append((float(score[keep][i]), [px(b[0]), py(b[1]), px(b[2]), py(b[3])],
+                      (px(ex[0]), py(ey[0])), (px(ex[1]), py(ey[1]))))
+    return found
+
+
+def iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = lambda r: max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
+    return inter / max(area(a) + area(b) - inter, 1e-12)
+
+
+def faces(sess, desc, img):
+    """Faces as deepclust finds them: the whole image and four 60% tiles, plain NMS, then a
+    dlib descriptor on each eye-aligned 150x150 chip. Returns (count, largest share)."""
+    found = detect(sess, img)
+    w, h = img.size
+    if min(w, h) >= 256:
+        tw, th = w * 3 // 5, h * 3 // 5
+        for x0, y0 in ((0, 0), (w - tw, 0), (0, h - th), (w - tw, h - th)):
+            for sc, b, re, le in detect(sess, img.crop((x0, y0, x0 + tw, y0 + th))):
+                found.append((sc, [b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0],
+                              (re[0] + x0, re[1] + y0), (le[0] + x0, le[1] + y0)))
+    found.sort(key=lambda f: -f[0])
+    kept = []
+    for f in found:
+        if all(iou(k[1], f[1]) < 0.3 for k in kept):
+            kept.append(f)
+        if len(kept) == 12:
+            break
+    for sc, b, re, le in kept:
+        # Chip -> image similarity transform putting the eyes at dlib's chip points.
+        cr, cl = np.array([47.73, 47.14]), np.array([100.28, 47.12])
+        dc, di = complex(*(cl - cr)), complex(le[0] - re[0], le[1] - re[1])
+        m = di / dc
+        a, bb = m.real, m.imag
+        tx = re[0] - (a * cr[0] - bb * cr[1])
+        ty = re[1] - (bb * cr[0] + a * cr[1])
+        chip = img.transform((150, 150), Image.AFFINE, (a, -bb, tx, bb, a, ty), Image.BILINEAR)
+        x = np.asarray(chip, np.float32).transpose(2, 0, 1)[None].copy()
+        desc.run(None, {"input": x})
+    if not kept:
+        return 0, 0.0
+    largest = max((b[2] - b[0]) * (b[3] - b[1]) for _, b, _, _ in kept) / (w * h)
+    return len(kept), float(largest)
 
 
 def main():
@@ -148,6 +198,7 @@ def main():
     eff = ort.InferenceSession(m("efficientnet-lite2.onnx"), so, providers=["CPUExecutionProvider"])
     det = ort.InferenceSession(m("ppocr-v4-det.onnx"), so, providers=["CPUExecutionProvider"])
     bf = ort.InferenceSession(m("blazeface-short.onnx"), so, providers=["CPUExecutionProvider"])
+    desc = ort.InferenceSession(m("dlib-face-resnet128.onnx"), so, providers=["CPUExecutionProvider"])
     paths = list_photos(a.photos)
     emb, logits, sig, grids, meta = [], [], [], [], []
     t0 = time.time()
@@ -159,7 +210,7 @@ def main():
         raw = Image.open(p)
         exif = raw.getexif()
         meta.append([int(271 in exif or 272 in exif), int(raw.format == "PNG"), raw.size[0] / raw.size[1]])
-        nf, largest = faces(bf, img)
+        nf, largest = faces(bf, desc, img)
         emb.append(e[0])
         logits.append(l[0])
         sig.append([frac, boxes, cover, nf, largest])

@@ -40,6 +40,9 @@ enum Command {
     Organize(commands::organize::OrganizeArgs),
     /// Download MNIST or Fashion-MNIST (checksums verified, cached) for use with --data.
     Download(commands::download::DownloadArgs),
+    /// Show which content models (image embedding, text and face detectors) are present, and
+    /// install or fetch them (sha256 verified).
+    Models(commands::models::ModelsArgs),
 }
 
 #[derive(clap::Args)]
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Mnist(args) => commands::mnist::run(args, &cancel),
         Command::Organize(args) => commands::organize::run(args, cancel),
         Command::Download(args) => commands::download::run(args, cancel),
+        Command::Models(args) => commands::models::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -104,6 +104,12 @@ pub struct OrganizeArgs {
     /// to this binary, a pip-installed onnxruntime, then the system loader path.
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
+    /// With the content models: leave out text detection (faster; albums lose their text names).
+    #[arg(long)]
+    pub no_text: bool,
+    /// With the content models: leave out face detection and descriptors (no --by people).
+    #[arg(long)]
+    pub no_faces: bool,
     /// Content embedding when no --model is given: `auto` (the content models when
     /// onnxruntime and the models are found, else `stats`, saying so), `models` (the same,
     /// but an error without them), `stats` (thumbnail layout, colour and texture statistics;
@@ -178,6 +184,7 @@ impl OrganizeArgs {
             .model(self.model.clone())
             .model_dirs(self.model_dirs.clone())
             .ort_lib(self.ort_lib.clone())
+            .signals(!self.no_text, !self.no_faces)
             .embedding(match self.embedding {
                 EmbeddingArg::Auto => EmbeddingKind::Auto,
                 EmbeddingArg::Models => EmbeddingKind::Models,

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `deepclust` binary (one test binary keeps link time down).
 
 mod kmeans;
+mod models;
 mod organize;
 
 use std::path::{Path, PathBuf};

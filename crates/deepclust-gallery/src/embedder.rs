@@ -49,14 +49,15 @@ pub fn model_dirs(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 const STATS: &str = "thumbnail layout, colour and texture statistics (no model)";
 
-/// Chooses the embedder for `kind` / `model`. Only explicit requests fail: `--model FILE` with
-/// a bad file, or `EmbeddingKind::Models` without models; `Auto` falls back with a note.
-pub fn choose(
-    kind: EmbeddingKind,
-    model: Option<&Path>,
-    model_dirs_first: &[PathBuf],
-    ort_lib: Option<&Path>,
-) -> Result<ChosenEmbedder, GalleryError> {
+/// Chooses the embedder for the run's `embedding` / `model`. Only explicit requests fail:
+/// `--model FILE` with a bad file, or `EmbeddingKind::Models` without models; `Auto` falls
+/// back with a note.
+pub fn choose(params: &crate::organize::OrganizeParams) -> Result<ChosenEmbedder, GalleryError> {
+    let (kind, model, ort_lib) = (
+        params.embedding,
+        params.model.as_deref(),
+        params.ort_lib.as_deref(),
+    );
     let stats = |notes: Vec<String>| ChosenEmbedder {
         embedder: None,
         description: STATS.into(),
@@ -86,8 +87,10 @@ pub fn choose(
         EmbeddingKind::Stats | EmbeddingKind::Autoencoder => Ok(stats(Vec::new())),
         EmbeddingKind::Auto | EmbeddingKind::Models => {
             let search = ModelSearch {
-                dirs: model_dirs(model_dirs_first),
-                ..ModelSearch::default()
+                dirs: model_dirs(&params.model_dirs),
+                text: params.text_signals,
+                faces: params.face_signals,
+                descriptors: params.face_signals,
             };
             let loaded = OrtRuntime::init(ort_lib)
                 .map_err(deepclust_embed::EmbedError::from)

@@ -63,6 +63,9 @@ pub struct OrganizeParams {
     pub model_dirs: Vec<PathBuf>,
     /// The onnxruntime library to load (else it is searched for; see deepclust_embed::runtime).
     pub ort_lib: Option<PathBuf>,
+    /// With the content models: detect text (PP-OCR) and faces (BlazeFace + descriptors).
+    pub text_signals: bool,
+    pub face_signals: bool,
     /// Content embedding without a model: statistics only, or an autoencoder trained on the
     /// library's thumbnails plus the statistics (see [`crate::autoencode`]).
     pub embedding: EmbeddingKind,
@@ -91,6 +94,8 @@ impl Default for OrganizeParams {
             model: None,
             model_dirs: Vec::new(),
             ort_lib: None,
+            text_signals: true,
+            face_signals: true,
             embedding: EmbeddingKind::default(),
             autoencoder: AutoencoderParams::default(),
             people: crate::people::PeopleParams::default(),
@@ -156,6 +161,11 @@ impl OrganizeParams {
     }
     pub fn model_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
         self.model_dirs = dirs;
+        self
+    }
+    pub fn signals(mut self, text: bool, faces: bool) -> Self {
+        self.text_signals = text;
+        self.face_signals = faces;
         self
     }
     pub fn ort_lib(mut self, lib: Option<PathBuf>) -> Self {
@@ -661,12 +671,7 @@ pub fn organize(
     }
 
     let chosen = if need_content {
-        crate::embedder::choose(
-            params.embedding,
-            params.model.as_deref(),
-            &params.model_dirs,
-            params.ort_lib.as_deref(),
-        )?
+        crate::embedder::choose(params)?
     } else {
         crate::embedder::ChosenEmbedder::default()
     };
