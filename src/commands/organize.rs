@@ -64,6 +64,10 @@ pub struct OrganizeArgs {
     /// --k-min..=--k-max, at most one album per 5 photos).
     #[arg(long, default_value = "auto", value_name = "N|auto")]
     pub k: String,
+    /// How albums are clustered: `auto` (N2D with the content models, K-Means otherwise, as
+    /// measured in docs/BENCHMARKS.md), `kmeans`, or `n2d` (UMAP, then a Gaussian mixture).
+    #[arg(long, default_value = "auto", value_name = "auto|kmeans|n2d")]
+    pub content_method: String,
     /// Smallest k tried by --k auto.
     #[arg(long, default_value_t = 4)]
     pub k_min: usize,
@@ -185,6 +189,7 @@ impl OrganizeArgs {
             .model_dirs(self.model_dirs.clone())
             .ort_lib(self.ort_lib.clone())
             .signals(!self.no_text, !self.no_faces)
+            .content_method(self.content_method.parse().map_err(anyhow::Error::msg)?)
             .embedding(match self.embedding {
                 EmbeddingArg::Auto => EmbeddingKind::Auto,
                 EmbeddingArg::Models => EmbeddingKind::Models,

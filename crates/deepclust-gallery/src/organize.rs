@@ -4,9 +4,7 @@
 
 use crate::apply::{apply_plan, ApplyReport, LinkMode, LinkOutcome};
 use crate::autoencode::{self, AutoencoderParams, EmbeddingKind, AE_DIR};
-use crate::content::{
-    cluster_embeddings, cluster_embeddings_in_blocks, cluster_name, ContentModel, KChoice,
-};
+use crate::content::{cluster_embeddings_in_blocks, cluster_name, ContentModel, KChoice};
 use crate::error::GalleryError;
 use crate::events::{day_folder, split_events, DEFAULT_EVENT_GAP_HOURS};
 use crate::exif_meta::TimeSource;
@@ -73,6 +71,8 @@ pub struct OrganizeParams {
     pub autoencoder: AutoencoderParams,
     /// How faces are grouped into persons (with `--by people`).
     pub people: crate::people::PeopleParams,
+    /// How content albums are clustered.
+    pub content_method: crate::content::ContentMethod,
 }
 
 impl Default for OrganizeParams {
@@ -99,6 +99,7 @@ impl Default for OrganizeParams {
             embedding: EmbeddingKind::default(),
             autoencoder: AutoencoderParams::default(),
             people: crate::people::PeopleParams::default(),
+            content_method: crate::content::ContentMethod::default(),
         }
     }
 }
@@ -161,6 +162,10 @@ impl OrganizeParams {
     }
     pub fn model_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
         self.model_dirs = dirs;
+        self
+    }
+    pub fn content_method(mut self, method: crate::content::ContentMethod) -> Self {
+        self.content_method = method;
         self
     }
     pub fn signals(mut self, text: bool, faces: bool) -> Self {
@@ -478,31 +483,71 @@ fn content_albums(
         },
         |e| e.id(),
     );
-    let key = format!("{embedder_id}|k={:?}|seed={}", params.k, params.seed);
+    use crate::content::ContentMethod;
+    let n2d = match params.content_method {
+        ContentMethod::Auto => signal_rows.is_some(),
+        ContentMethod::N2d => !use_autoencoder,
+        ContentMethod::KMeans => false,
+    };
+    let key = format!(
+        "{embedder_id}|k={:?}|seed={}|{}",
+        params.k,
+        params.seed,
+        if n2d { "n2d" } else { "kmeans" }
+    );
     let prev_model = prev_model.filter(|m| m.key == key);
     let (labels, mut model, clustering_rows) = if use_autoencoder {
         let (labels, model, rows) =
             autoencoder_clusters(params, photos, output, prev_model, progress, cancel)?;
         (labels, model, Some(rows))
-    } else if let Some((rows, blocks)) = signal_rows {
-        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
-        let (labels, model) =
-            cluster_embeddings_in_blocks(&refs, &blocks, params.k, params.seed, prev_model)?;
-        (labels, model, Some(rows))
     } else {
-        let embeddings: Vec<&[f32]> = photos
-            .iter()
-            .map(|p| {
-                p.content
-                    .as_ref()
-                    .map_or(&[][..], |c| c.clustering_embedding())
-            })
-            .collect();
-        let (labels, model) = cluster_embeddings(&embeddings, params.k, params.seed, prev_model)?;
-        (labels, model, None)
+        let (rows, blocks, keep_rows) = match signal_rows {
+            Some((rows, blocks)) => (rows, blocks, true),
+            None => {
+                let rows: Vec<Vec<f32>> = photos
+                    .iter()
+                    .map(|p| {
+                        p.content
+                            .as_ref()
+                            .map_or(Vec::new(), |c| c.clustering_embedding().to_vec())
+                    })
+                    .collect();
+                let dim = rows.first().map_or(0, Vec::len);
+                (rows, crate::thumbs::embedding_blocks(dim), false)
+            }
+        };
+        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let cluster = if n2d {
+            crate::content::cluster_embeddings_n2d
+        } else {
+            cluster_embeddings_in_blocks
+        };
+        let (labels, model) = cluster(&refs, &blocks, params.k, params.seed, prev_model)?;
+        (labels, model, keep_rows.then_some(rows))
     };
     model.key = key;
-    let reused = prev_model.is_some_and(|m| *m == model);
+    let reused = prev_model.is_some_and(|m| m.centroids == model.centroids);
+    // A reused model keeps every known photo in its album; new photos went to the nearest.
+    let mut labels = labels;
+    if reused {
+        for (l, p) in labels.iter_mut().zip(photos) {
+            if let Some(&known) = model.members.get(&p.rel_path) {
+                if known < model.centroids.len() {
+                    *l = known;
+                }
+            }
+        }
+    }
+    model.members = photos
+        .iter()
+        .zip(&labels)
+        .map(|(p, &l)| (p.rel_path.clone(), l))
+        .collect();
+    let method_label = if use_autoencoder || !n2d {
+        "K-Means"
+    } else {
+        "N2D: UMAP, then a Gaussian mixture"
+    };
     let embedding_label = if use_autoencoder {
         "an autoencoder's code of the thumbnail, colour and texture".to_string()
     } else {
@@ -599,7 +644,7 @@ fn content_albums(
             kind: GroupKind::Content,
             group: clusters[l].folder.clone(),
             reason: format!(
-                "content album {} of {k} (K-Means on {embedding_label}){}",
+                "content album {} of {k} ({method_label} on {embedding_label}){}",
                 l + 1,
                 if clusters[l].why.is_empty() {
                     String::new()
