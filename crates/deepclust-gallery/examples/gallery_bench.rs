@@ -6,7 +6,7 @@
 //!     --idx ../shared/data/fashion-mnist --n 2000 --side 112 --work /tmp/gallery-bench
 //! ```
 //! Writes `<work>/library` (the photos, in year folders), `<work>/labels.csv` (ground truth,
-//! outside the library) and `<work>/organized`. `--model PATH.onnx` (with `--features onnx`)
+//! outside the library) and `<work>/organized`. `--model PATH.onnx` (run by onnxruntime)
 //! embeds with a pretrained network instead of the model-free features; `--embedding stats` or
 //! `--embedding autoencoder` (with `--ae-hidden 500,500,2000 --ae-epochs 30`) picks the
 //! model-free one. Re-running reuses the

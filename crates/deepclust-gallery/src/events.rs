@@ -38,6 +38,41 @@ pub fn dominant<'a, T: Ord + 'a>(
     counts.into_iter().rev().max_by_key(|&(_, c)| c)
 }
 
+/// The cities an event passes through, in the order it reaches them: every city with at least
+/// [`MIN_CITY_SHARE`] of the event's placed photos (and at least two of them), at most
+/// [`MAX_EVENT_CITIES`]. A trip through Alleppey, Munnar and Kochi is named by all three.
+fn event_cities(members: &[usize], places: &[Option<Place>]) -> Vec<String> {
+    let placed: Vec<&str> = members
+        .iter()
+        .filter_map(|&i| places[i].as_ref().map(|p| p.city.as_str()))
+        .collect();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &placed {
+        *counts.entry(c).or_default() += 1;
+    }
+    let mut out: Vec<String> = Vec::new();
+    for c in &placed {
+        let n = counts[c];
+        if n >= 2 && n as f64 >= MIN_CITY_SHARE * placed.len() as f64 && !out.iter().any(|o| o == c)
+        {
+            out.push(c.to_string());
+        }
+    }
+    if out.len() > MAX_EVENT_CITIES {
+        // Keep the most photographed, still in travel order.
+        let mut ranked = out.clone();
+        ranked.sort_by_key(|c| std::cmp::Reverse(counts[c.as_str()]));
+        ranked.truncate(MAX_EVENT_CITIES);
+        out.retain(|c| ranked.contains(c));
+    }
+    out
+}
+
+/// Share of an event's placed photos a city needs to appear in the event's name.
+pub const MIN_CITY_SHARE: f64 = 0.15;
+/// Cities named in an event's name at most.
+pub const MAX_EVENT_CITIES: usize = 3;
+
 /// Splits photos into events. `times[i]` is photo i's capture time and `places[i]` its place.
 /// Photos are ordered by absolute time (ties by index, so the result is deterministic).
 pub fn split_events(times: &[WallClock], places: &[Option<Place>], gap_seconds: i64) -> Vec<Event> {
@@ -64,9 +99,14 @@ pub fn split_events(times: &[WallClock], places: &[Option<Place>], gap_seconds: 
             } else {
                 format!("{} to {}", first.day, last.day)
             };
-            let name = match &place {
-                Some(p) => format!("{dates} {}", p.city),
-                None => dates,
+            let cities = event_cities(&members, places);
+            let name = if cities.len() > 1 {
+                format!("{dates} {}", cities.join(", "))
+            } else {
+                match &place {
+                    Some(p) => format!("{dates} {}", p.city),
+                    None => dates,
+                }
             };
             Event {
                 first,
@@ -100,6 +140,42 @@ mod tests {
             region: "R".into(),
             city: city.into(),
         })
+    }
+
+    #[test]
+    fn a_trip_through_several_cities_is_named_by_them() {
+        let times: Vec<WallClock> = [
+            "2022:06:01 09:00:00",
+            "2022:06:01 12:00:00",
+            "2022:06:02 10:00:00",
+            "2022:06:02 15:00:00",
+            "2022:06:02 18:00:00",
+            "2022:06:03 09:00:00",
+            "2022:06:03 11:00:00",
+        ]
+        .iter()
+        .map(|s| t(s))
+        .collect();
+        let places = vec![
+            place("Alleppey"),
+            place("Alleppey"),
+            place("Munnar"),
+            place("Munnar"),
+            place("Munnar"),
+            place("Kochi"),
+            place("Kochi"),
+        ];
+        let ev = split_events(&times, &places, 36 * 3600);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(
+            ev[0].name,
+            "2022-06-01 to 2022-06-03 Alleppey, Munnar, Kochi"
+        );
+        // One stray photo elsewhere does not make it into the name.
+        let mut places = places;
+        places[6] = place("Ernakulam");
+        let ev = split_events(&times, &places, 36 * 3600);
+        assert_eq!(ev[0].name, "2022-06-01 to 2022-06-03 Alleppey, Munnar");
     }
 
     #[test]
