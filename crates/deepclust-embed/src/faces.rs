@@ -177,6 +177,15 @@ pub const CHIP: u32 = 150;
 /// dlib's threshold: two descriptors closer than this are the same person.
 pub const SAME_PERSON: f32 = 0.6;
 
+/// Euclidean distance of two face descriptors (compare with [`SAME_PERSON`]).
+pub fn descriptor_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f32>()
+        .sqrt()
+}
+
 /// The 150x150 chip of a face: the similarity transform that puts its eye keypoints on
 /// [`CHIP_RIGHT_EYE`] and [`CHIP_LEFT_EYE`], sampled bilinearly (edges clamped).
 pub fn face_chip(img: &RgbImage, face: &Face) -> RgbImage {

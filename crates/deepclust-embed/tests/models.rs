@@ -2,6 +2,7 @@
 //! a pip-installed onnxruntime, ...) and ../shared/models; skips with a message without them.
 #![allow(clippy::print_stderr)]
 
+use deepclust_embed::faces::descriptor_distance as dist;
 use deepclust_embed::faces::{face_chip, SAME_PERSON};
 use deepclust_embed::{ContentModels, ImageEmbedder, ModelSearch, OrtRuntime, PhotoSignals};
 use std::path::{Path, PathBuf};
@@ -48,14 +49,6 @@ fn load(path: &Path) -> image::RgbImage {
 
 fn signals(m: &ContentModels, rel: &str) -> PhotoSignals {
     m.embed(&load(&root().join(rel))).expect("embeds")
-}
-
-fn dist(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f32>()
-        .sqrt()
 }
 
 #[test]

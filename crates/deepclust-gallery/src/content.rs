@@ -171,6 +171,18 @@ pub fn cluster_embeddings(
     cluster_embeddings_in_blocks(embeddings, &blocks, k, seed, previous)
 }
 
+/// Rows scored for choosing k and for the silhouette: all of them, or a seeded sample of
+/// [`SILHOUETTE_SAMPLE`] in ascending order.
+fn sample_rows(n: usize, seed: u64) -> Vec<usize> {
+    if n <= SILHOUETTE_SAMPLE {
+        return (0..n).collect();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut v = sample(&mut rng, n, SILHOUETTE_SAMPLE).into_vec();
+    v.sort_unstable();
+    v
+}
+
 /// The previous model's assignment (nearest centroid) when it fits these embeddings and `k`.
 fn reuse(
     previous: Option<&ContentModel>,
@@ -286,14 +298,7 @@ pub fn cluster_embeddings_n2d(
     for (c, &s) in centroids.iter_mut().zip(&sizes) {
         c.iter_mut().for_each(|v| *v /= s.max(1) as f32);
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let sample_idx: Vec<usize> = if n > SILHOUETTE_SAMPLE {
-        let mut v = sample(&mut rng, n, SILHOUETTE_SAMPLE).into_vec();
-        v.sort_unstable();
-        v
-    } else {
-        (0..n).collect()
-    };
+    let sample_idx = sample_rows(n, seed);
     let xs = x.select(ndarray::Axis(0), &sample_idx);
     let ls: Vec<usize> = sample_idx.iter().map(|&i| labels[i]).collect();
     let silhouette = (k >= 2).then(|| silhouette_score(xs.view(), &ls));
@@ -356,14 +361,7 @@ pub fn cluster_embeddings_in_blocks(
             .fit(x.view())
             .map_err(|e| GalleryError::Content(format!("k-means with k={k}: {e}")))
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let sample_idx: Vec<usize> = if n > SILHOUETTE_SAMPLE {
-        let mut v = sample(&mut rng, n, SILHOUETTE_SAMPLE).into_vec();
-        v.sort_unstable();
-        v
-    } else {
-        (0..n).collect()
-    };
+    let sample_idx = sample_rows(n, seed);
     let xs = x.select(ndarray::Axis(0), &sample_idx);
 
     let (k, silhouette) = match k {

@@ -5,7 +5,8 @@
 //!    within a few bits, the same grayscale layout, and, with the content models, nearly the
 //!    same embedding; two photos that both carry EXIF capture times and differ in them are
 //!    never the same picture (that is a burst);
-//! 3. **similar**: bursts and retakes, shot within seconds of each other and alike.
+//! 3. **similar**: bursts and retakes, shot within seconds of each other (EXIF capture times)
+//!    and alike.
 //!
 //! A photo is in at most one tier (the first that holds it). Nothing is ever deleted: each
 //! group becomes a folder of links under `near-duplicates/<tier>/group-NNNN`.
@@ -150,8 +151,12 @@ pub fn duplicate_groups(photos: &[PhotoRecord], params: &DuplicateParams) -> Vec
     order.retain(|&i| out[i].is_none());
     let similar = |a: usize, b: usize| -> bool {
         let (pa, pb) = (&photos[a], &photos[b]);
-        let close_in_time = (pa.taken.timeline_seconds() - pb.taken.timeline_seconds()).abs()
-            <= params.similar_seconds;
+        // Capture times only: file times of downloaded or copied pictures are often one and
+        // the same moment (gallery-dev's EXIF-less images made 15 false "bursts" by mtime).
+        let close_in_time = match (exif_time(pa), exif_time(pb)) {
+            (Some(ta), Some(tb)) => (ta - tb).abs() <= params.similar_seconds,
+            _ => false,
+        };
         close_in_time
             && correlation(pa, pb).is_some_and(|c| c >= params.similar_correlation)
             && cosine(pa, pb).is_none_or(|c| c >= params.similar_cosine)
@@ -244,5 +249,12 @@ mod tests {
         assert_eq!(g[4].map(|x| x.0), Some(DuplicateTier::Similar));
         assert_eq!(g[5], g[4]);
         assert_eq!(g[6], None, "an hour later is not a burst");
+        // Two alike pictures without capture times (same file time) are no burst either.
+        let photos = vec![
+            shot("x.png", 3, h, 0, false, (10, 8)),
+            shot("y.png", 3, h ^ 0b1111_1100_0000, 0, false, (11, 9)),
+        ];
+        let g = duplicate_groups(&photos, &DuplicateParams::default());
+        assert_eq!(g, vec![None, None]);
     }
 }

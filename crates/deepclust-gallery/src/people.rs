@@ -11,6 +11,7 @@
 
 use crate::albums::{counted_faces, FACE_SCORE};
 use crate::scan::PhotoRecord;
+use deepclust_embed::faces::descriptor_distance as dist;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -69,14 +70,6 @@ pub struct People {
     pub persons: Vec<Person>,
     /// Faces with a descriptor that belong to no person.
     pub unassigned: Vec<FaceRef>,
-}
-
-fn dist(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f32>()
-        .sqrt()
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
