@@ -38,12 +38,6 @@ impl Default for ModelSearch {
 }
 
 impl ModelSearch {
-    /// `dir` searched before the defaults.
-    pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.dirs.insert(0, dir.into());
-        self
-    }
-
     fn find(&self, m: &ModelFile) -> Option<PathBuf> {
         locate(m, &self.dirs)
     }
@@ -74,8 +68,7 @@ pub struct ContentModels {
     faces: Option<FaceDetector>,
     descriptor: Option<FaceDescriptor>,
     id: String,
-    /// Which models were found (and where), which were not: for the run log.
-    pub found: Vec<String>,
+    /// Which optional models were not found (file and role): for the run log.
     pub missing: Vec<String>,
 }
 
@@ -96,7 +89,6 @@ impl ContentModels {
         };
         let model = need(&EFFICIENTNET_LITE2)?;
         let classes = need(&IMAGENET_CLASSES)?;
-        let mut found = vec![format!("{}", model.display())];
         let mut missing = Vec::new();
         let imagenet = ImageNetModel::load(rt, &model, &classes)?;
         let mut optional = |want: bool, m: &ModelFile| -> Option<PathBuf> {
@@ -104,9 +96,8 @@ impl ContentModels {
                 return None;
             }
             let p = search.find(m);
-            match &p {
-                Some(p) => found.push(p.display().to_string()),
-                None => missing.push(format!("{} ({})", m.file, m.role)),
+            if p.is_none() {
+                missing.push(format!("{} ({})", m.file, m.role));
             }
             p
         };
@@ -131,7 +122,6 @@ impl ContentModels {
             faces,
             descriptor,
             id,
-            found,
             missing,
         })
     }

@@ -14,6 +14,19 @@ pub const SIDE: u32 = 224;
 const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const STD: [f32; 3] = [0.229, 0.224, 0.225];
 
+/// torchvision's resize-and-crop: the shorter side scaled to `side` (bilinear), then the
+/// centre `side` x `side` square.
+pub fn centre_crop(img: &RgbImage, side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let scale = side as f32 / w.min(h).max(1) as f32;
+    let (nw, nh) = (
+        ((w as f32 * scale).round() as u32).max(side),
+        ((h as f32 * scale).round() as u32).max(side),
+    );
+    let resized = imageops::resize(img, nw, nh, imageops::FilterType::Triangle);
+    imageops::crop_imm(&resized, (nw - side) / 2, (nh - side) / 2, side, side).to_image()
+}
+
 pub struct FeatureModel {
     pool: SessionPool,
     input: String,
@@ -61,15 +74,7 @@ impl ImageEmbedder for FeatureModel {
 
     /// Shorter side to 224, centre crop, ImageNet normalisation.
     fn embed(&self, img: &RgbImage) -> Result<PhotoSignals, EmbedError> {
-        let (w, h) = img.dimensions();
-        let scale = SIDE as f32 / w.min(h).max(1) as f32;
-        let (nw, nh) = (
-            ((w as f32 * scale).round() as u32).max(SIDE),
-            ((h as f32 * scale).round() as u32).max(SIDE),
-        );
-        let resized = imageops::resize(img, nw, nh, imageops::FilterType::Triangle);
-        let crop =
-            imageops::crop_imm(&resized, (nw - SIDE) / 2, (nh - SIDE) / 2, SIDE, SIDE).to_image();
+        let crop = centre_crop(img, SIDE);
         let data = to_nchw(&crop, Channels::Rgb, MEAN, STD);
         let shape = [1, 3, SIDE as usize, SIDE as usize];
         let mut out = self.pool.with(|s| {

@@ -31,7 +31,7 @@ pub mod text;
 
 pub use content::{ContentModels, ModelSearch};
 pub use error::{EmbedError, RuntimeError};
-pub use feature::FeatureModel;
+pub use feature::{centre_crop, FeatureModel};
 pub use runtime::OrtRuntime;
 pub use signals::{Face, FaceSignals, PhotoSignals, Tag, TextSignals};
 

@@ -46,13 +46,10 @@ pub struct FaceSignals {
 }
 
 impl FaceSignals {
-    /// Share of the picture covered by its largest face box.
-    pub fn largest_share(&self) -> f32 {
+    /// Share of the picture covered by `face`'s box.
+    pub fn share(&self, face: &Face) -> f32 {
         let area = (self.width as f32 * self.height as f32).max(1.0);
-        self.faces
-            .iter()
-            .map(|f| (f.bbox[2] - f.bbox[0]).max(0.0) * (f.bbox[3] - f.bbox[1]).max(0.0) / area)
-            .fold(0.0, f32::max)
+        (face.bbox[2] - face.bbox[0]).max(0.0) * (face.bbox[3] - face.bbox[1]).max(0.0) / area
     }
 }
 

@@ -24,15 +24,11 @@ pub const FACE_SCORE: f32 = 0.75;
 /// The faces that count (score at least [`FACE_SCORE`], at least [`MIN_FACE`] of the
 /// picture): their indices and shares of the picture.
 pub fn counted_faces(f: &deepclust_embed::FaceSignals) -> Vec<(usize, f32)> {
-    let area = (f.width as f32 * f.height as f32).max(1.0);
     f.faces
         .iter()
         .enumerate()
         .filter(|(_, b)| b.score >= FACE_SCORE)
-        .map(|(i, b)| {
-            let share = (b.bbox[2] - b.bbox[0]).max(0.0) * (b.bbox[3] - b.bbox[1]).max(0.0) / area;
-            (i, share)
-        })
+        .map(|(i, b)| (i, f.share(b)))
         .filter(|&(_, s)| s >= MIN_FACE)
         .collect()
 }

@@ -85,6 +85,25 @@ pub struct ContentModel {
     pub members: std::collections::BTreeMap<String, usize>,
 }
 
+impl ContentModel {
+    /// A freshly fitted model (no key and no members yet: the organizer sets them).
+    pub fn fitted(
+        mean: Vec<f32>,
+        scale: Vec<f32>,
+        centroids: Vec<Vec<f32>>,
+        silhouette: Option<f64>,
+    ) -> Self {
+        ContentModel {
+            mean,
+            scale,
+            centroids,
+            silhouette,
+            key: String::new(),
+            members: Default::default(),
+        }
+    }
+}
+
 /// How content albums are clustered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -304,14 +323,7 @@ pub fn cluster_embeddings_n2d(
     let silhouette = (k >= 2).then(|| silhouette_score(xs.view(), &ls));
     Ok((
         labels,
-        ContentModel {
-            mean,
-            scale,
-            centroids,
-            silhouette,
-            key: String::new(),
-            members: Default::default(),
-        },
+        ContentModel::fitted(mean, scale, centroids, silhouette),
     ))
 }
 
@@ -328,14 +340,7 @@ pub fn cluster_embeddings_in_blocks(
     if n == 0 {
         return Ok((
             Vec::new(),
-            ContentModel {
-                mean: vec![],
-                scale: vec![],
-                centroids: vec![],
-                silhouette: None,
-                key: String::new(),
-                members: Default::default(),
-            },
+            ContentModel::fitted(vec![], vec![], vec![], None),
         ));
     }
     let dim = embeddings[0].len();
@@ -396,14 +401,7 @@ pub fn cluster_embeddings_in_blocks(
         .collect();
     Ok((
         labels,
-        ContentModel {
-            mean,
-            scale,
-            centroids,
-            silhouette,
-            key: String::new(),
-            members: Default::default(),
-        },
+        ContentModel::fitted(mean, scale, centroids, silhouette),
     ))
 }
 

@@ -3,7 +3,7 @@
 //! normalised with ImageNet mean/std, and one output `[1, D]` (e.g. MobileNetV2's 1280-d
 //! global average pool).
 
-use image::{imageops, RgbImage};
+use image::RgbImage;
 use std::path::Path;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -46,17 +46,10 @@ impl OnnxEmbedder {
 
     /// Resizes the short side to 224, centre-crops, normalises and runs the network.
     pub fn embed_vec(&self, img: &RgbImage) -> Result<Vec<f32>, String> {
-        let (w, h) = img.dimensions();
-        let scale = INPUT_SIDE as f32 / w.min(h).max(1) as f32;
-        let (nw, nh) = (
-            ((w as f32 * scale).round() as u32).max(INPUT_SIDE),
-            ((h as f32 * scale).round() as u32).max(INPUT_SIDE),
-        );
-        let resized = imageops::resize(img, nw, nh, imageops::FilterType::Triangle);
-        let (x0, y0) = ((nw - INPUT_SIDE) / 2, (nh - INPUT_SIDE) / 2);
+        let crop = deepclust_embed::centre_crop(img, INPUT_SIDE);
         let side = INPUT_SIDE as usize;
         let input = tract_ndarray::Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
-            let p = resized.get_pixel(x0 + x as u32, y0 + y as u32)[c];
+            let p = crop.get_pixel(x as u32, y as u32)[c];
             (f32::from(p) / 255.0 - MEAN[c]) / STD[c]
         });
         let outputs = self

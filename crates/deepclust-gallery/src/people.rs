@@ -278,7 +278,8 @@ pub fn write_face_cover(
         img.height() as f32 / f.height.max(1) as f32,
     );
     let (cx, cy) = ((b[0] + b[2]) / 2.0 * sx, (b[1] + b[3]) / 2.0 * sy);
-    let half = ((b[2] - b[0]) * sx).max((b[3] - b[1]) * sy) * 1.0;
+    // A square twice the face's larger side: the box plus half of it on every side.
+    let half = ((b[2] - b[0]) * sx).max((b[3] - b[1]) * sy);
     let x0 = (cx - half).max(0.0) as u32;
     let y0 = (cy - half).max(0.0) as u32;
     let side = ((2.0 * half) as u32)
