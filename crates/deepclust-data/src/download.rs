@@ -367,6 +367,13 @@ fn download_to(
         }
         out.write_all(&buf[..n]).map_err(write_err)?;
         received += n as u64;
+        // A mirror that never stops sending is not allowed to fill the disk.
+        if received > gz::MAX_DECOMPRESSED {
+            return Err(http(format!(
+                "the server sent more than {} for one file; refused",
+                crate::error::human_bytes(gz::MAX_DECOMPRESSED)
+            )));
+        }
         if received - last_report >= 1 << 20 {
             last_report = received;
             on_event(&DownloadEvent::Progress {
@@ -393,11 +400,36 @@ fn download_to(
 }
 
 /// Lowercase hex SHA-256 of the file's content, decompressed first when it is gzip.
+///
+/// The content is streamed through the hash (nothing is held) and refused past
+/// [`gz::MAX_DECOMPRESSED`] bytes, so that a hostile mirror's gzip bomb costs neither
+/// memory nor more than a bounded time.
 pub fn sha256_uncompressed(path: &Path) -> Result<String> {
-    let bytes = gz::read_maybe_gz(path)?;
-    Ok(sha256_hex(&bytes))
+    sha256_uncompressed_capped(path, gz::MAX_DECOMPRESSED)
 }
 
+fn sha256_uncompressed_capped(path: &Path, cap: u64) -> Result<String> {
+    let reader = gz::open_maybe_gz(path)?;
+    let mut hasher = Sha256::new();
+    let mut limited = reader.take(cap.saturating_add(1));
+    let n = std::io::copy(&mut limited, &mut hasher).map_err(|e| DataError::Gzip {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if n > cap {
+        return Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            limit: cap,
+        });
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+#[cfg(test)]
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -569,6 +601,27 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_hashed_in_bounded_memory_and_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bomb.gz");
+        {
+            // Streamed out, so the test itself never holds the expanded content.
+            let f = File::create(&p).unwrap();
+            let mut enc = flate2::write::GzEncoder::new(f, flate2::Compression::best());
+            let zeros = vec![0u8; 1 << 20];
+            for _ in 0..8 {
+                enc.write_all(&zeros).unwrap();
+            }
+            enc.finish().unwrap();
+        }
+        let err = sha256_uncompressed_capped(&p, 4 << 20).unwrap_err();
+        assert!(matches!(err, DataError::TooLarge { .. }), "{err:?}");
+        // Under the cap the streamed hash equals the hash of the bytes.
+        let ok = sha256_uncompressed_capped(&p, 8 << 20).unwrap();
+        assert_eq!(ok, sha256_hex(&vec![0u8; 8 << 20]));
     }
 
     #[test]

@@ -30,6 +30,20 @@ pub enum DataError {
     #[error("{}: corrupt or truncated gzip data: {reason}", path.display())]
     Gzip { path: PathBuf, reason: String },
 
+    /// The content (after gunzip) is larger than the loader accepts: a gzip bomb, or a
+    /// header announcing an absurd size.
+    #[error(
+        "{}: refused: the data is larger than the limit of {} (a corrupt header or a gzip bomb?)",
+        path.display(),
+        human_bytes(*limit)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
+
+    /// A path is a pipe, socket or device: its content cannot be read twice (once to detect
+    /// the format, once to load), so it is refused rather than half read.
+    #[error("{}: not a regular file ({kind}); write it to a file first", path.display())]
+    NotRegularFile { path: PathBuf, kind: &'static str },
+
     /// An IDX file starts with the wrong magic number.
     #[error(
         "{}: wrong IDX magic number 0x{found:08x}, expected 0x{expected:08x} ({what})",
@@ -170,6 +184,20 @@ pub enum DataError {
     /// The caller asked to stop.
     #[error("cancelled while {what}")]
     Cancelled { what: String },
+}
+
+/// `n` bytes in the largest binary unit that divides it evenly, else in MiB with a decimal.
+pub(crate) fn human_bytes(n: u64) -> String {
+    for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if n >= size && n % size == 0 {
+            return format!("{} {unit}", n / size);
+        }
+    }
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 impl DataError {

@@ -57,8 +57,9 @@ pub struct IdxImages {
 
 /// Reads an images file (`0x00000803`), gzipped or not.
 pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
-    let bytes = gz::read_maybe_gz(path)?;
-    let (dims, header_len) = parse_header(&bytes, path, IMAGES_MAGIC, "images, 3 dimensions")?;
+    let what = "images, 3 dimensions";
+    let bytes = read_announced(path, IMAGES_MAGIC, what)?;
+    let (dims, header_len) = parse_header(&bytes, path, IMAGES_MAGIC, what)?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
     if rows == 0 || cols == 0 {
         return Err(DataError::BadHeader {
@@ -78,21 +79,50 @@ pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
 
 /// Reads a labels file (`0x00000801`), gzipped or not.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = gz::read_maybe_gz(path)?;
-    let (_, header_len) = parse_header(&bytes, path, LABELS_MAGIC, "labels, 1 dimension")?;
+    let what = "labels, 1 dimension";
+    let bytes = read_announced(path, LABELS_MAGIC, what)?;
+    let (_, header_len) = parse_header(&bytes, path, LABELS_MAGIC, what)?;
     let mut labels = bytes;
     labels.drain(..header_len);
     Ok(labels)
 }
 
-/// Checks magic, dimensions and the exact data length; returns the dimensions and the
-/// header length.
-fn parse_header(
+/// How many bytes past the announced length are still read, so that a short tail is
+/// reported with its exact size.
+const TRAILING_SLACK: u64 = 64 << 10;
+
+/// The file's (decompressed) bytes, reading no more than its header announces (plus
+/// [`TRAILING_SLACK`]): the header is checked first, on a peek, so that a gzip bomb or an
+/// absurd header is refused before anything large is allocated.
+fn read_announced(path: &Path, expected_magic: u32, what: &'static str) -> Result<Vec<u8>> {
+    let head = gz::peek_maybe_gz(path, 4 + 4 * 3)?;
+    let (_, header_len, total) = parse_dims(&head, path, expected_magic, what)?;
+    let announced = header_len as u64 + total;
+    if announced > gz::MAX_DECOMPRESSED {
+        return Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            limit: gz::MAX_DECOMPRESSED,
+        });
+    }
+    let cap = announced + TRAILING_SLACK;
+    gz::read_maybe_gz_capped(path, cap).map_err(|e| match e {
+        DataError::TooLarge { .. } => DataError::TrailingData {
+            path: path.to_path_buf(),
+            expected: total,
+            extra: TRAILING_SLACK + 1,
+        },
+        other => other,
+    })
+}
+
+/// Checks the magic and reads the dimensions; returns them, the header length and the
+/// announced data length (saturating).
+fn parse_dims(
     bytes: &[u8],
     path: &Path,
     expected_magic: u32,
     what: &'static str,
-) -> Result<(Vec<usize>, usize)> {
+) -> Result<(Vec<usize>, usize, u64)> {
     let be_u32 = |at: usize| -> Option<u32> {
         let b = bytes.get(at..at + 4)?;
         Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -120,6 +150,18 @@ fn parse_header(
         dims.push(dim as usize);
         total = total.saturating_mul(u64::from(dim));
     }
+    Ok((dims, header_len, total))
+}
+
+/// Checks magic, dimensions and the exact data length; returns the dimensions and the
+/// header length.
+fn parse_header(
+    bytes: &[u8],
+    path: &Path,
+    expected_magic: u32,
+    what: &'static str,
+) -> Result<(Vec<usize>, usize)> {
+    let (dims, header_len, total) = parse_dims(bytes, path, expected_magic, what)?;
     let actual = (bytes.len() - header_len) as u64;
     if actual < total {
         return Err(DataError::Truncated {
@@ -442,6 +484,31 @@ mod tests {
         let p = write(dir.path(), "long", &labels);
         let err = read_idx_labels(&p).unwrap_err();
         assert!(matches!(err, DataError::TrailingData { extra: 2, .. }));
+    }
+
+    #[test]
+    fn an_absurd_header_is_refused_before_reading() {
+        // A header announcing 1 x 65536 x 65536 pixels (4 GiB) over a small file.
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        for v in [IMAGES_MAGIC, 1, 65536, 65536] {
+            bytes.extend_from_slice(&v.to_be_bytes());
+        }
+        bytes.extend_from_slice(&[0; 100]);
+        let p = write(dir.path(), "huge.gz", &gzip(&bytes));
+        let err = read_idx_images(&p).unwrap_err();
+        assert!(matches!(err, DataError::TooLarge { .. }), "{err:?}");
+        assert!(err.to_string().contains("huge.gz"), "{err}");
+    }
+
+    #[test]
+    fn a_long_tail_is_cut_at_the_slack() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut labels = idx_labels_bytes(&[1, 2, 3]);
+        labels.extend(std::iter::repeat_n(0u8, 1 << 20));
+        let p = write(dir.path(), "long.gz", &gzip(&labels));
+        let err = read_idx_labels(&p).unwrap_err();
+        assert!(matches!(err, DataError::TrailingData { .. }), "{err:?}");
     }
 
     #[test]

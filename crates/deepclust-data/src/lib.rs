@@ -186,6 +186,40 @@ pub struct Loaded {
     pub class_names: Option<Vec<String>>,
 }
 
+/// Refuses a pipe, socket or device given as the data path (after following links): the
+/// format is sniffed from the first bytes and the file then read again, so a stream would
+/// be loaded without its head, or block forever when nothing writes to it.
+fn refuse_streams(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    let kind = {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let t = meta.file_type();
+            if t.is_fifo() {
+                Some("a named pipe or process substitution")
+            } else if t.is_socket() {
+                Some("a socket")
+            } else if t.is_char_device() || t.is_block_device() {
+                Some("a device")
+            } else {
+                None
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            (!meta.is_file() && !meta.is_dir()).then_some("not a file or folder")
+        }
+    };
+    match kind {
+        Some(kind) => Err(DataError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Guesses the format of `path` from its content:
 /// - a folder with `train-images-idx3-ubyte[.gz]` or `t10k-images...` -> [`Format::Idx`];
 /// - a folder with `train.csv` -> [`Format::Csv`]; any other folder -> [`Format::Folder`];
@@ -193,6 +227,7 @@ pub struct Loaded {
 /// - a text file whose header has a `filename` column -> [`Format::Csv`];
 /// - a text file of 65 numbers per line -> [`Format::Digits`].
 pub fn detect_format(path: &Path) -> Result<Format> {
+    refuse_streams(path)?;
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     if meta.is_dir() {
         if idx::is_idx_dir(path) {
@@ -262,6 +297,7 @@ pub fn load_with_progress(
     cancel: &AtomicBool,
 ) -> Result<Loaded> {
     opts.validate()?;
+    refuse_streams(path)?;
     let format = match format {
         Some(f) => f,
         None => detect_format(path)?,
@@ -322,6 +358,28 @@ mod tests {
         assert_eq!(" IDX ".parse::<Format>().unwrap(), Format::Idx);
         let err = "npy".parse::<Format>().unwrap_err();
         assert!(err.to_string().contains("idx, csv, folder, digits"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_refused_not_waited_on() {
+        // Nothing ever writes to this pipe: opening it for reading would block forever.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p.png");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        for err in [
+            load(&fifo, None, &LoadOptions::default()).unwrap_err(),
+            load(&fifo, Some(Format::Idx), &LoadOptions::default()).unwrap_err(),
+            detect_format(&fifo).unwrap_err(),
+        ] {
+            assert!(matches!(err, DataError::NotRegularFile { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains("p.png") && msg.contains("pipe"), "{msg}");
+        }
     }
 
     #[test]
