@@ -607,10 +607,11 @@ impl Autoencoder {
             path: config_path.clone(),
             problem: e.to_string(),
         })?;
-        let mut model = Self::new(saved.config)?;
-        model.epochs_done = saved.epochs_done;
         let weights_path = dir.join("weights.safetensors");
         let mut tensors = weights::load_tensors(&weights_path)?;
+        check_shapes_before_allocating(&saved.config.dims, &tensors, &weights_path)?;
+        let mut model = Self::new(saved.config)?;
+        model.epochs_done = saved.epochs_done;
         model.load_named_tensors(&mut tensors, &weights_path)?;
         let optimizer_path = dir.join(OPTIMIZER_FILE);
         if let (Some(steps), true) = (saved.optimizer_steps, optimizer_path.exists()) {
@@ -633,6 +634,40 @@ impl Autoencoder {
         }
         Ok(model)
     }
+}
+
+/// Checks that the weights file holds every layer the config's `dims` describe, with the
+/// right shape, before the network is allocated: a hand-edited or corrupt config.json
+/// (`[784, 4000000000, 10]`) must be an error naming the files, not a terabyte allocation.
+/// The weights file is real bytes on disk, so shapes that match it are safe to allocate.
+pub(crate) fn check_shapes_before_allocating(
+    dims: &[usize],
+    tensors: &std::collections::BTreeMap<String, weights::Tensor>,
+    weights_path: &Path,
+) -> Result<()> {
+    let (widths, _) = architecture(dims);
+    for (l, pair) in widths.windows(2).enumerate() {
+        for (name, shape) in [
+            (format!("layers.{l}.weight"), vec![pair[0], pair[1]]),
+            (format!("layers.{l}.bias"), vec![pair[1]]),
+        ] {
+            let found = tensors.get(&name).map(|t| &t.shape);
+            if found != Some(&shape) {
+                return Err(NnError::BadModelFile {
+                    path: weights_path.to_path_buf(),
+                    problem: format!(
+                        "config.json describes layers {dims:?}, so tensor {name} should have \
+                         shape {shape:?}, but the weights file {}",
+                        match found {
+                            Some(s) => format!("has it with shape {s:?}"),
+                            None => "does not hold it".to_string(),
+                        }
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// High-level stage for the CLI: build an autoencoder from `config` and train it on `x`.
@@ -868,6 +903,33 @@ mod tests {
         std::fs::write(dir.path().join("config.json"), b"{\"format_version\": 99}").unwrap();
         let err = Autoencoder::load(dir.path()).unwrap_err();
         assert!(err.to_string().contains("config.json"), "{err}");
+    }
+
+    #[test]
+    fn absurd_dims_in_config_are_an_error_before_any_allocation() {
+        // config.json edited to a 4-billion-wide layer: the weights file (real bytes)
+        // disagrees, and that is reported instead of a 25 TB allocation and an abort.
+        let dir = tempfile::tempdir().unwrap();
+        let model = Autoencoder::new(small_config()).unwrap();
+        model.save(dir.path()).unwrap();
+        let config_path = dir.path().join("config.json");
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
+        let code = json["config"]["dims"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        json["config"]["dims"] =
+            serde_json::json!([model.config().input_dim(), 4_000_000_000u64, code]);
+        std::fs::write(&config_path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let err = Autoencoder::load(dir.path()).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, NnError::BadModelFile { .. }) && msg.contains("4000000000"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -693,9 +693,14 @@ impl DecModel {
             .autoencoder
             .validate()
             .map_err(|e| bad(e.to_string()))?;
-        let mut autoencoder = Autoencoder::new(saved.autoencoder.clone())?;
         let weights_path = dir.join("weights.safetensors");
         let mut tensors = weights::load_tensors(&weights_path)?;
+        crate::autoencoder::check_shapes_before_allocating(
+            &saved.autoencoder.dims,
+            &tensors,
+            &weights_path,
+        )?;
+        let mut autoencoder = Autoencoder::new(saved.autoencoder.clone())?;
         autoencoder.load_named_tensors(&mut tensors, &weights_path)?;
         let shape = [saved.config.n_clusters, saved.autoencoder.code_dim()];
         let centroids =

@@ -89,12 +89,110 @@ pub fn take_tensor(
     Ok(tensor.values)
 }
 
-/// `std::fs::write` with the path in the error.
+/// Writes `contents` to `path` so that a kill, a crash or a full disk at any moment leaves
+/// either the previous file or the new one, never a truncated mix: the bytes go to a
+/// temporary file beside it, are flushed to disk, and only then renamed over `path`.
+/// Temporaries that an earlier, killed process left in the same folder are removed first.
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    std::fs::write(path, contents).map_err(|source| NnError::Io {
+    if let Some(dir) = path.parent() {
+        remove_stale_partials(dir);
+    }
+    write_atomic(path, contents).map_err(|source| NnError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// The marker in the name of every temporary file deepclust writes before a rename:
+/// `.NAME.deepclust-partial-PID`.
+pub const PARTIAL_MARKER: &str = ".deepclust-partial-";
+
+/// Fault injection for the crash tests: when this variable names a file (by its name),
+/// writing that file stops halfway (flushed) and the process sleeps, so a test can kill it
+/// mid-write. Never set in normal use.
+pub const STALL_WRITE_ENV: &str = "DEEPCLUST_FAULT_STALL_WRITE";
+
+/// The temporary-then-rename write behind [`write_file`], for callers with their own error
+/// type.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    let tmp = dir.join(format!(".{name}{PARTIAL_MARKER}{}", std::process::id()));
+    let result = (|| {
+        let mut out = std::fs::File::create(&tmp)?;
+        if std::env::var_os(STALL_WRITE_ENV).is_some_and(|v| v == name.as_str()) {
+            let half = contents.len() / 2;
+            out.write_all(&contents[..half])?;
+            out.sync_all()?;
+            eprintln!(
+                "fault injection: stalled halfway through {}",
+                path.display()
+            );
+            std::thread::sleep(std::time::Duration::from_secs(600));
+        }
+        out.write_all(contents)?;
+        out.sync_all()?;
+        drop(out);
+        std::fs::rename(&tmp, path)?;
+        // The rename itself reaches the disk with the folder's metadata.
+        #[cfg(unix)]
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes the temporaries (see [`PARTIAL_MARKER`]) that processes no longer running left in
+/// `dir`, returning them. A temporary of a live process (another run writing there now) is
+/// left alone; where liveness cannot be told (no /proc), only those older than a day go.
+pub fn remove_stale_partials(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some((_, pid)) = name.rsplit_once(PARTIAL_MARKER) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if !name.starts_with('.') || pid == std::process::id() || process_may_be_alive(pid, &entry)
+        {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_file()) && std::fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+fn process_may_be_alive(pid: u32, entry: &std::fs::DirEntry) -> bool {
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        return proc.join(pid.to_string()).exists();
+    }
+    let day = std::time::Duration::from_secs(24 * 3600);
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .map_or(true, |t| t.elapsed().map_or(true, |age| age < day))
 }
 
 /// `std::fs::read` with the path in the error.
@@ -150,6 +248,33 @@ mod tests {
         assert!(err.to_string().contains("shape [1]"), "{err}");
         let err = take_tensor(&mut loaded, "c", &[1], &path).unwrap_err();
         assert!(err.to_string().contains("c is missing"), "{err}");
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_whole_and_stale_temporaries_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.bin");
+        write_file(&path, b"old").unwrap();
+        // A temporary from a process that no longer runs (pid beyond pid_max), and one of
+        // this process (in use) that must stay.
+        let stale = dir.path().join(format!(".w.bin{PARTIAL_MARKER}4194399"));
+        let own = dir
+            .path()
+            .join(format!(".x.bin{PARTIAL_MARKER}{}", std::process::id()));
+        std::fs::write(&stale, b"half").unwrap();
+        std::fs::write(&own, b"mine").unwrap();
+        write_file(&path, b"new contents").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new contents");
+        if Path::new("/proc/self").exists() {
+            assert!(!stale.exists(), "the stale temporary was removed");
+        }
+        assert!(own.exists());
+        // No temporary of this write stays behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

@@ -1,0 +1,119 @@
+//! Hostile input and faults (issue 14): a kill in the middle of a save, a closed pipe,
+//! files that are not what they claim. Each test reproduces the fault for real.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use super::{deepclust, stderr};
+
+fn train_ae(out: &std::path::Path, epochs: &str, resume: bool) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_deepclust"));
+    cmd.args([
+        "train-ae",
+        "--data",
+        "synthetic:200",
+        "--dims",
+        "64,10",
+        "--epochs",
+        epochs,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    if resume {
+        cmd.arg("--resume");
+    }
+    cmd
+}
+
+#[test]
+fn a_kill_in_the_middle_of_a_checkpoint_save_keeps_the_previous_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("ae");
+    let first = train_ae(&model, "1", false).output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let weights = model.join("weights.safetensors");
+    let before = std::fs::read(&weights).unwrap();
+
+    // The resumed run stops halfway through writing the new weights (fault injection),
+    // and is killed there with SIGKILL: no handler runs, as with kill -9 or a power cut.
+    let mut child = train_ae(&model, "3", true)
+        .env("DEEPCLUST_FAULT_STALL_WRITE", "weights.safetensors")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let stalled = lines.any(|l| l.is_ok_and(|l| l.contains("fault injection: stalled")));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(stalled, "the child reached the save");
+
+    assert_eq!(
+        std::fs::read(&weights).unwrap(),
+        before,
+        "the previous checkpoint is intact, byte for byte"
+    );
+    let leftovers = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".deepclust-partial-"))
+            .collect()
+    };
+    assert_eq!(
+        leftovers(&model).len(),
+        1,
+        "the killed write left its temporary"
+    );
+
+    // The next run resumes from the intact checkpoint and clears the dead temporary.
+    let again = train_ae(&model, "2", true).output().unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(leftovers(&model).is_empty(), "{:?}", leftovers(&model));
+}
+
+#[test]
+fn absurd_dims_in_a_saved_config_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("ae");
+    let first = train_ae(&model, "1", false).output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let config = model.join("config.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let edited = text.replacen("64,", "4000000000,", 1);
+    assert_ne!(text, edited, "the config lists the widths");
+    std::fs::write(&config, edited).unwrap();
+    let out = train_ae(&model, "2", true).output().unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert_ne!(out.status.code(), Some(134), "no abort: {err}");
+    assert!(
+        err.contains("weights.safetensors") && err.contains("4000000000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_with_its_name() {
+    // 16 bytes of IDX header announcing 1 x 65536 x 65536 pixels, then 64 MiB of zeros
+    // (64 KiB compressed). Refused from the header, before anything is decompressed.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.gz");
+    {
+        use std::io::Write;
+        let f = std::fs::File::create(&path).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::best());
+        for v in [0x803u32, 1, 65536, 65536] {
+            gz.write_all(&v.to_be_bytes()).unwrap();
+        }
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            gz.write_all(&zeros).unwrap();
+        }
+        gz.finish().unwrap();
+    }
+    let out = deepclust(&["kmeans", "--data", path.to_str().unwrap(), "--k", "1"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.contains("bomb.gz") && err.contains("limit"), "{err}");
+}
