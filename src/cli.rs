@@ -122,9 +122,9 @@ impl DataArgs {
             None => opts,
         };
         let loaded = data::load_with_report(path, self.format.map(Format::from), &opts)
-            .with_context(|| format!("cannot load dataset {}", path.display()))?;
+            .context("cannot load the dataset")?;
         for skipped in &loaded.skipped {
-            eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
+            logln!("skipped {}: {}", skipped.path.display(), skipped.reason);
         }
         Ok(loaded.dataset)
     }
@@ -132,6 +132,9 @@ impl DataArgs {
 
 /// A bar for `total` steps that shows rate and ETA; hidden when stderr is not a terminal.
 pub fn progress_bar(total: u64, unit: &str) -> ProgressBar {
+    if crate::output::mode().quiet {
+        return ProgressBar::hidden();
+    }
     let bar = ProgressBar::new(total);
     let template = format!(
         "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{elapsed}} elapsed, ETA {{eta}})"
@@ -147,7 +150,7 @@ pub fn progress_bar(total: u64, unit: &str) -> ProgressBar {
 /// a file: indicatif drops `println` on hidden bars, and logs must not lose lines).
 pub fn log_line(bar: &ProgressBar, line: impl AsRef<str>) {
     if bar.is_hidden() {
-        println!("{}", line.as_ref());
+        outln!("{}", line.as_ref());
     } else {
         bar.println(line);
     }
@@ -175,7 +178,7 @@ pub fn print_scores(
     pred: &[usize],
 ) -> Result<Option<Scores>> {
     let Some(truth) = truth else {
-        println!("{title}: no labels, nothing to score");
+        outln!("{title}: no labels, nothing to score");
         return Ok(None);
     };
     let table = Contingency::new(truth, pred).context("scoring")?;
@@ -184,7 +187,7 @@ pub fn print_scores(
         acc: table.acc(),
         ari: table.ari(),
     };
-    println!("{title}: {scores}");
-    println!("contingency (rows: true class, columns: clusters in matched order)\n{table}");
+    outln!("{title}: {scores}");
+    outln!("contingency (rows: true class, columns: clusters in matched order)\n{table}");
     Ok(Some(scores))
 }

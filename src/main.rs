@@ -3,17 +3,35 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 
+#[macro_use]
+mod output;
 mod cli;
 mod commands;
+mod exit;
 
 /// Unsupervised deep clustering of images, and a photo-gallery organizer built on it.
 ///
 /// Start with `deepclust demo` (no data needed). Then cluster your own data, e.g.
 /// `deepclust kmeans --data ../shared/data/mnist --k 10`.
 #[derive(Parser)]
-#[command(name = "deepclust", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "deepclust",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = exit::HELP
+)]
 struct Cli {
+    /// No progress bars and no log lines on stderr (errors and warnings still show).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Print the result as one JSON document on stdout (the human report goes to stderr);
+    /// supported by kmeans, organize and models.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,10 +74,23 @@ struct IdecArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::set_mode(output::OutputMode {
+        quiet: cli.quiet,
+        json: cli.json,
+    });
+    if cli.json
+        && !matches!(
+            cli.command,
+            Command::Kmeans(_) | Command::Organize(_) | Command::Models(_)
+        )
+    {
+        eprintln!("error: --json is supported by kmeans, organize and models only");
+        return ExitCode::from(exit::USAGE as u8);
+    }
     let cancel = cli::install_ctrl_c();
     let result = match &cli.command {
-        Command::Demo(args) => commands::demo::run(args, cancel),
-        Command::Kmeans(args) => commands::kmeans::run(args, cancel),
+        Command::Demo(args) => commands::demo::run(args, cancel.clone()),
+        Command::Kmeans(args) => commands::kmeans::run(args, cancel.clone()),
         Command::TrainAe(args) => commands::deep::run_train_ae(args, &cancel),
         Command::Dec(args) => commands::deep::run_dec_command(args, None, &cancel),
         Command::Idec(args) => {
@@ -67,15 +98,17 @@ fn main() -> ExitCode {
         }
         Command::N2d(args) => commands::n2d::run(args, &cancel),
         Command::Mnist(args) => commands::mnist::run(args, &cancel),
-        Command::Organize(args) => commands::organize::run(args, cancel),
-        Command::Download(args) => commands::download::run(args, cancel),
+        Command::Organize(args) => commands::organize::run(args, cancel.clone()),
+        Command::Download(args) => commands::download::run(args, cancel.clone()),
         Command::Models(args) => commands::models::run(args),
     };
+    let interrupted = cancel.load(Ordering::SeqCst);
     match result {
+        Ok(()) if interrupted => ExitCode::from(exit::INTERRUPTED as u8),
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
+            eprintln!("error: {}", exit::message(&err));
+            ExitCode::from(exit::code(&err, interrupted) as u8)
         }
     }
 }

@@ -169,7 +169,7 @@ pub fn train_ae_with_progress(
     let seconds = start.elapsed().as_secs_f64();
     if let Some(dir) = out {
         save_ae(model, dir)?;
-        println!(
+        outln!(
             "autoencoder saved in {} ({} epochs in total)",
             dir.display(),
             model.epochs_done()
@@ -209,7 +209,7 @@ fn split_validation(ds: Dataset, fraction: Option<f64>) -> Result<(Dataset, Opti
 
 pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
     let ds = args.data.load()?;
-    println!("data: {}", describe(&ds));
+    outln!("data: {}", describe(&ds));
     let (train, val) = split_validation(ds, args.val_fraction)?;
     let mut model = if args.resume {
         let mut model = Autoencoder::load(&args.out)
@@ -219,7 +219,7 @@ pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
         model
             .set_training(config)
             .context("invalid training settings")?;
-        println!(
+        outln!(
             "resuming from {} after {} epochs",
             args.out.display(),
             model.epochs_done()
@@ -234,10 +234,10 @@ pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
         }
         Autoencoder::new(args.ae.config(&train)?).context("invalid autoencoder settings")?
     };
-    println!("config: {}", serde_json::to_string(model.config())?);
+    logln!("config: {}", serde_json::to_string(model.config())?);
     let seconds =
         train_ae_with_progress(&mut model, &train, val.as_ref(), Some(&args.out), cancel)?;
-    println!("trained in {seconds:.1} s");
+    outln!("trained in {seconds:.1} s");
     Ok(())
 }
 
@@ -344,7 +344,7 @@ pub fn run_dec_command(
     cancel: &AtomicBool,
 ) -> Result<()> {
     let ds = args.data.load()?;
-    println!("data: {}", describe(&ds));
+    outln!("data: {}", describe(&ds));
     if args.dec.k > ds.len() {
         bail!(
             "--k {} is larger than the number of items ({})",
@@ -364,9 +364,9 @@ pub fn run_dec_command(
         .dec
         .config(args.ae_train.seed, gamma)
         .augmentation(args.ae_train.augment.augmentation(&ds)?);
-    println!("config: {}", serde_json::to_string(&config)?);
+    logln!("config: {}", serde_json::to_string(&config)?);
     let (model, outcome) = fine_tune(ae, &ds, config, cancel)?;
-    println!(
+    outln!(
         "{}: {} steps ({:?}) in {:.1} s (K-Means init {:.1} s)",
         model.config().method_name(),
         outcome.iterations,
@@ -391,7 +391,7 @@ pub fn run_dec_command(
         let log = dir.join("dec_log.csv");
         std::fs::write(&log, model.log_csv())
             .with_context(|| format!("cannot write {}", log.display()))?;
-        println!("model saved in {}", dir.display());
+        outln!("model saved in {}", dir.display());
     }
     if let Some(path) = &args.output {
         write_labels(path, &ds, &outcome.labels)?;
@@ -471,7 +471,7 @@ pub fn load_or_train_ae(
         None => {
             let mut ae =
                 Autoencoder::new(train_args.config(ds)?).context("invalid autoencoder settings")?;
-            println!("pretraining: {}", serde_json::to_string(ae.config())?);
+            outln!("pretraining: {}", serde_json::to_string(ae.config())?);
             train_ae_with_progress(&mut ae, ds, None, save_to, cancel)?;
             ae
         }
@@ -496,7 +496,7 @@ pub fn write_labels(path: &Path, ds: &Dataset, labels: &[usize]) -> Result<()> {
         .zip(labels.iter().copied())
         .collect();
     crate::commands::kmeans::write_assignments(path, &rows)?;
-    println!("assignments written to {}", path.display());
+    outln!("assignments written to {}", path.display());
     Ok(())
 }
 
@@ -510,16 +510,23 @@ pub struct ResultRow {
 }
 
 pub fn print_table(rows: &[ResultRow]) {
-    println!("| method | protocol | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|---|");
+    outln!("| method | protocol | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|---|");
     for r in rows {
         match r.scores {
-            Some(s) => println!(
+            Some(s) => outln!(
                 "| {} | {} | {:.4} | {:.4} | {:.4} | {:.1} |",
-                r.method, r.protocol, s.nmi, s.acc, s.ari, r.seconds
+                r.method,
+                r.protocol,
+                s.nmi,
+                s.acc,
+                s.ari,
+                r.seconds
             ),
-            None => println!(
+            None => outln!(
                 "| {} | {} | - | - | - | {:.1} |",
-                r.method, r.protocol, r.seconds
+                r.method,
+                r.protocol,
+                r.seconds
             ),
         }
     }

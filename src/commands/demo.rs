@@ -29,13 +29,13 @@ pub fn run(args: &DemoArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     );
     let start = Instant::now();
     let ds = synthetic::digits(args.n, args.seed);
-    println!(
+    outln!(
         "data: {} (generated in {:.2} s)",
         describe(&ds),
         start.elapsed().as_secs_f64()
     );
     let params = KMeans::params(10).n_init(args.n_init).seed(args.seed);
-    println!("config: {}", serde_json::to_string(&params)?);
+    logln!("config: {}", serde_json::to_string(&params)?);
     let bar = progress_bar(params.n_init as u64, "restarts");
     let start = Instant::now();
     let model = params
@@ -50,16 +50,18 @@ pub fn run(args: &DemoArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         .context("K-Means failed")?;
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "K-Means on raw pixels: {seconds:.2} s, inertia {:.2}",
         model.inertia()
     );
     let scores = print_scores("K-Means (raw pixels)", ds.labels.as_deref(), model.labels())?;
-    println!("\n| method | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|");
+    outln!("\n| method | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|");
     if let Some(s) = scores {
-        println!(
+        outln!(
             "| K-Means, raw pixels | {:.4} | {:.4} | {:.4} | {seconds:.2} |",
-            s.nmi, s.acc, s.ari
+            s.nmi,
+            s.acc,
+            s.ari
         );
     }
     Ok(())

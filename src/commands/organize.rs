@@ -2,7 +2,7 @@
 //! of links, without ever touching the originals.
 
 use crate::cli::progress_bar;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust_gallery::apply::LinkOutcome;
 use deepclust_gallery::content::KChoice;
@@ -241,7 +241,66 @@ pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     if let Some(dir) = &args.report {
         write_content_report(dir, &report, &params, organize_seconds)?;
     }
+    crate::output::json_result(&json_report(&report, args.dry_run));
+    let failed = report.apply.as_ref().map_or(0, |a| a.failed);
+    if failed > 0 {
+        // Everything that could be done was done; the user still has to know it is not all.
+        bail!(
+            "{failed} of {} links could not be written (listed above as `failed`); \
+             fix the cause and re-run: what is done is kept",
+            report.plan.links.len()
+        );
+    }
     Ok(())
+}
+
+/// `--json`: what the run found and did, for scripts.
+fn json_report(r: &OrganizeReport, dry_run: bool) -> serde_json::Value {
+    use serde_json::json;
+    let failures: Vec<_> = r.apply.as_ref().map_or(Vec::new(), |a| {
+        a.outcomes
+            .iter()
+            .zip(&r.plan.links)
+            .filter_map(|(o, link)| match o {
+                LinkOutcome::Failed { reason } => {
+                    Some(json!({"target": link.target, "reason": reason}))
+                }
+                _ => None,
+            })
+            .collect()
+    });
+    json!({
+        "input": r.input,
+        "output": r.output,
+        "dry_run": dry_run,
+        "photos": r.photos.len(),
+        "from_cache": r.from_cache,
+        "other_files": r.other_files,
+        "skipped": r.skipped.iter().map(|s| json!({"file": s.rel_path, "reason": s.reason})).collect::<Vec<_>>(),
+        "notes": r.notes,
+        "content": r.content.as_ref().map(|c| json!({
+            "embedder": c.embedder,
+            "k": c.k,
+            "reused_previous_model": c.reused_previous_model,
+            "albums": c.clusters.iter().map(|cl| json!({
+                "name": cl.name, "folder": cl.folder, "photos": cl.size, "tags": cl.tags, "why": cl.why,
+            })).collect::<Vec<_>>(),
+        })),
+        "people": r.people.as_ref().map(|p| json!({
+            "persons": p.persons.iter().map(|person| json!({"folder": person.folder(), "faces": person.faces.len()})).collect::<Vec<_>>(),
+            "unassigned_faces": p.unassigned.len(),
+        })),
+        "planned_links": r.plan.links.len(),
+        "links": r.apply.as_ref().map(|a| json!({
+            "created": a.created,
+            "already_present": a.already_present,
+            "renamed": a.renamed,
+            "failed": a.failed,
+            "failures": failures,
+        })),
+        "manifest": r.manifest,
+        "index": r.index_html,
+    })
 }
 
 /// `--report DIR`: the clustering report of the content grouping (deepclust-report's page).
@@ -255,7 +314,7 @@ fn write_content_report(
     let timings = [("organize (scan, group, link)".to_string(), organize_seconds)];
     let summary = deepclust_gallery::html::write_content_report(dir, report, params, &timings)
         .with_context(|| format!("cannot write the report into {}", dir.display()))?;
-    println!(
+    outln!(
         "report: {} ({} files, {:.1} MB, written in {:.2} s)",
         summary.index.display(),
         summary.files.len(),
@@ -270,7 +329,7 @@ fn write_content_report(
 
 fn print_report(r: &OrganizeReport, dry_run: bool) {
     if dry_run {
-        println!(
+        outln!(
             "plan (dry run, nothing written): {} links",
             r.plan.links.len()
         );
@@ -280,7 +339,7 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
                 .iter()
                 .find(|a| a.kind == link.kind)
                 .map_or("", |a| a.reason.as_str());
-            println!(
+            outln!(
                 "{} -> {}  [{}]",
                 photo.rel_path,
                 link.target.display(),
@@ -288,7 +347,7 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
             );
         }
     }
-    println!(
+    outln!(
         "photos: {} ({} from the cache), other files: {}, skipped: {}",
         r.photos.len(),
         r.from_cache,
@@ -296,13 +355,13 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
         r.skipped.len()
     );
     for s in &r.skipped {
-        println!("skipped {}: {}", s.rel_path, s.reason);
+        outln!("skipped {}: {}", s.rel_path, s.reason);
     }
     for note in &r.notes {
         eprintln!("note: {note}");
     }
     if let Some(c) = &r.content {
-        println!("content embedding: {}", c.embedder);
+        outln!("content embedding: {}", c.embedder);
         let sil = c
             .silhouette
             .map_or(String::new(), |s| format!(", silhouette {s:.3}"));
@@ -311,13 +370,13 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
         } else {
             ""
         };
-        println!("content: k = {}{sil}{reused}", c.k);
+        outln!("content: k = {}{sil}{reused}", c.k);
         for cl in &c.clusters {
-            println!("  {}", cl.name);
+            outln!("  {}", cl.name);
         }
     }
     if let Some(p) = &r.people {
-        println!(
+        outln!(
             "people: {} persons, {} faces unassigned",
             p.persons.len(),
             p.unassigned.len()
@@ -329,37 +388,37 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
                 .map(|f| r.photos[f.photo].rel_path.as_str())
                 .collect();
             photos.dedup();
-            println!("  {}: {} photos", person.folder(), photos.len());
+            outln!("  {}: {} photos", person.folder(), photos.len());
         }
     }
     if let Some(a) = &r.apply {
-        println!(
+        outln!(
             "links: {} created, {} already present, {} placed under a new name (target taken), {} failed",
             a.created, a.already_present, a.renamed, a.failed
         );
         for (o, link) in a.outcomes.iter().zip(&r.plan.links) {
             if let LinkOutcome::Failed { reason } = o {
-                println!("failed {}: {reason}", link.target.display());
+                outln!("failed {}: {reason}", link.target.display());
             }
         }
     }
     let pruned = &r.pruned;
     if !pruned.removed.is_empty() || !pruned.kept.is_empty() {
         let verb = if dry_run { "would remove" } else { "removed" };
-        println!(
+        outln!(
             "links of the previous grouping: {verb} {} (and {} emptied folders), kept {} not provably ours",
             pruned.removed.len(),
             pruned.removed_folders,
             pruned.kept.len()
         );
         for (path, reason) in &pruned.kept {
-            println!("kept {}: {reason}", path.display());
+            outln!("kept {}: {reason}", path.display());
         }
     }
     if let Some(m) = &r.manifest {
-        println!("manifest: {}", m.display());
+        outln!("manifest: {}", m.display());
     }
     if let Some(h) = &r.index_html {
-        println!("index: {}", h.display());
+        outln!("index: {}", h.display());
     }
 }

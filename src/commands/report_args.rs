@@ -119,7 +119,7 @@ impl ReportArgs {
             return Ok(None);
         };
         let summary = self.write(run, dir)?;
-        println!(
+        outln!(
             "report: {} ({} files, {:.1} MB)",
             summary.index.display(),
             summary.files.len(),

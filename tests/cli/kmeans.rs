@@ -302,7 +302,7 @@ fn dec_with_augmentation_saves_it_and_rejects_bad_ranges() {
         model.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("\"augmentation\":{\"height\":28,\"width\":28"));
+    assert!(stderr(&out).contains("\"augmentation\":{\"height\":28,\"width\":28"));
     for config in [
         model.join("config.json"),
         model.join("autoencoder").join("config.json"),
