@@ -130,6 +130,21 @@ impl DataArgs {
     }
 }
 
+/// Creates `dir` when needed and proves a file can be written in it, so that a read-only or
+/// full output fails before hours of training, not after.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    let probe = dir.join(format!(".deepclust-write-check-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"ok"));
+    let _ = std::fs::remove_file(&probe);
+    written.with_context(|| format!("cannot write into the output folder {}", dir.display()))
+}
+
 /// A bar for `total` steps that shows rate and ETA; hidden when stderr is not a terminal.
 pub fn progress_bar(total: u64, unit: &str) -> ProgressBar {
     if crate::output::mode().quiet {

@@ -235,6 +235,7 @@ pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
         Autoencoder::new(args.ae.config(&train)?).context("invalid autoencoder settings")?
     };
     logln!("config: {}", serde_json::to_string(model.config())?);
+    crate::cli::check_writable(&args.out)?;
     let seconds =
         train_ae_with_progress(&mut model, &train, val.as_ref(), Some(&args.out), cancel)?;
     outln!("trained in {seconds:.1} s");
@@ -343,6 +344,9 @@ pub fn run_dec_command(
     gamma: Option<f32>,
     cancel: &AtomicBool,
 ) -> Result<()> {
+    if let Some(dir) = &args.out {
+        crate::cli::check_writable(dir)?;
+    }
     let ds = args.data.load()?;
     outln!("data: {}", describe(&ds));
     if args.dec.k > ds.len() {

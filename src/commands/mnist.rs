@@ -82,6 +82,9 @@ struct Preset {
 }
 
 pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
+    if let Some(dir) = &args.out {
+        crate::cli::check_writable(dir)?;
+    }
     let preset = if args.full {
         Preset {
             limit: None,

@@ -117,3 +117,130 @@ fn a_gzip_bomb_is_refused_with_its_name() {
     assert!(!out.status.success());
     assert!(err.contains("bomb.gz") && err.contains("limit"), "{err}");
 }
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // As `deepclust kmeans ... | head -0`: the reader is gone before anything is printed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deepclust"))
+        .args([
+            "kmeans",
+            "--data",
+            "synthetic:200",
+            "--k",
+            "3",
+            "--n-init",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[test]
+fn exit_codes_tell_usage_from_data_errors() {
+    let usage = deepclust(&["kmeans", "--data", "synthetic:50", "--k", "0"]);
+    assert_eq!(usage.status.code(), Some(2), "{}", stderr(&usage));
+    let flag = deepclust(&["kmeans", "--no-such-flag"]);
+    assert_eq!(flag.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.idx");
+    let data = deepclust(&["kmeans", "--data", missing.to_str().unwrap()]);
+    assert_eq!(data.status.code(), Some(1), "{}", stderr(&data));
+    // The path and the OS reason are each said once.
+    let err = stderr(&data);
+    assert_eq!(err.matches("missing.idx").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    let help = super::stdout(&deepclust(&["--help"]));
+    assert!(
+        help.contains("Exit status") && help.contains("130"),
+        "{help}"
+    );
+}
+
+#[test]
+fn json_puts_only_the_result_on_stdout() {
+    let out = deepclust(&[
+        "kmeans",
+        "--data",
+        "synthetic:200",
+        "--k",
+        "3",
+        "--n-init",
+        "2",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(value["inertia"].as_f64().unwrap() > 0.0);
+    assert_eq!(value["config"]["params"]["n_clusters"], 3);
+    assert!(
+        stderr(&out).contains("fit:"),
+        "the human report moved to stderr"
+    );
+    // --quiet keeps stderr free of logs; the result stays.
+    let quiet = deepclust(&[
+        "kmeans",
+        "--data",
+        "synthetic:200",
+        "--k",
+        "3",
+        "--n-init",
+        "2",
+        "--json",
+        "--quiet",
+    ]);
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+    assert!(serde_json::from_slice::<serde_json::Value>(&quiet.stdout).is_ok());
+    let unsupported = deepclust(&["demo", "--json"]);
+    assert_eq!(unsupported.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_saves_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("ae");
+    let mut child = train_ae(&model, "100000", false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the first finished epoch, then interrupt as a terminal would.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.is_ok_and(|l| l.contains("epoch"))));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in lines {}
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130));
+    assert!(
+        model.join("weights.safetensors").is_file(),
+        "progress saved"
+    );
+}
+
+#[test]
+fn an_unwritable_output_fails_before_training() {
+    // The output's parent is a regular file: no user, root included, can create it (a
+    // read-only folder would not stop root, who runs CI).
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"not a folder").unwrap();
+    let out = train_ae(&blocker.join("ae"), "1000", false)
+        .output()
+        .unwrap();
+    let text = super::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!text.contains("epoch"), "no epoch was trained: {text}");
+    assert!(stderr(&out).contains("a-file"), "{}", stderr(&out));
+}
