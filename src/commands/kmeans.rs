@@ -74,6 +74,7 @@ struct RunSummary<'a> {
     fit_seconds: f64,
     inertia: f64,
     n_iter: usize,
+    warnings: Vec<String>,
     fit_scores: Option<Scores>,
     validation_scores: Option<Scores>,
 }
@@ -135,6 +136,10 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         model.inertia(),
         model.n_iter()
     );
+    let warnings = model.warnings();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
     let fit_scores = print_scores(
         "scores (fitted rows)",
         fit_set.labels.as_deref(),
@@ -157,6 +162,7 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         fit_seconds: seconds,
         inertia: model.inertia(),
         n_iter: model.n_iter(),
+        warnings,
         fit_scores,
         validation_scores,
     };

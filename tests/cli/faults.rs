@@ -244,3 +244,18 @@ fn an_unwritable_output_fails_before_training() {
     assert!(!text.contains("epoch"), "no epoch was trained: {text}");
     assert!(stderr(&out).contains("a-file"), "{}", stderr(&out));
 }
+
+#[test]
+fn identical_rows_are_warned_about() {
+    // 300 identical 8x8 "digits" in the digits CSV format (64 values, then the label).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("identical.csv");
+    let row = format!("{},0\n", vec!["3"; 64].join(","));
+    std::fs::write(&path, row.repeat(300)).unwrap();
+    let out = deepclust(&["kmeans", "--data", path.to_str().unwrap(), "--k", "3"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: the data has only 1 distinct row"), "{err}");
+    assert!(err.contains("2 of the 3 clusters are empty"), "{err}");
+    assert!(super::stdout(&out).contains("1 iterations"), "{}", super::stdout(&out));
+}

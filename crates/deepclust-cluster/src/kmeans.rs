@@ -135,10 +135,14 @@ impl KMeansParams {
             .ok_or(ClusterError::EmptyData { rows: n, cols: d })?;
         let x_sq = row_sq_norms(x.view());
         let tol = self.tol * mean_variance(x.view());
+        // Fewer distinct rows than clusters: some clusters must stay empty and every restart
+        // ends the same, so one restart is enough.
+        let distinct = distinct_rows_up_to(flat, d, k);
+        let n_init = if distinct < k { 1 } else { self.n_init };
 
         let mut best: Option<KMeansModel> = None;
         let mut scratch = make_scratch(n, k, d, true);
-        for run in 0..self.n_init {
+        for run in 0..n_init {
             let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
             // One independent stream per restart, so restart r is the same whatever n_init is.
             rng.set_stream(run as u64);
@@ -170,11 +174,33 @@ impl KMeansParams {
                 best = Some(model);
             }
         }
+        if let Some(model) = best.as_mut() {
+            model.distinct_rows = (distinct < k).then_some(distinct);
+            model.max_iter = self.max_iter;
+        }
         best.ok_or(ClusterError::InvalidParam {
             name: "n_init",
             reason: "must be at least 1".into(),
         })
     }
+}
+
+/// The number of distinct rows, counted up to `k` (it stops there: on real data after the
+/// first few rows). Rows are compared by a 64-bit hash of their bits.
+fn distinct_rows_up_to(flat: &[f32], d: usize, k: usize) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for row in flat.chunks_exact(d.max(1)) {
+        // FNV-1a over the bit patterns (+0.0 and -0.0 differ: harmless for a warning).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for v in row {
+            h = (h ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3);
+        }
+        seen.insert(h);
+        if seen.len() >= k {
+            break;
+        }
+    }
+    seen.len()
 }
 
 /// Mean over features of the per-feature variance (f64).
@@ -214,6 +240,7 @@ fn lloyd(
     let mut labels = vec![usize::MAX; n];
     let mut n_iter = 0;
     let mut strict = false;
+    let mut converged = false;
     let mut sums = vec![0.0f64; k * d];
     let mut counts = vec![0u64; k];
     for iteration in 1..=max_iter {
@@ -236,6 +263,7 @@ fn lloyd(
         progress(iteration, stats.inertia, stats.changed);
         if iteration > 1 && stats.changed == 0 {
             strict = true;
+            converged = true;
             break;
         }
         // Reduce the block partial sums in block order (deterministic).
@@ -252,6 +280,11 @@ fn lloyd(
         relocate_empty_clusters(flat, d, x_sq, &centers, &labels, &mut sums, &mut counts);
         let mut shift = 0.0f64;
         for c in 0..k {
+            if counts[c] == 0 {
+                // Nothing could be moved in: the centre stays where it is instead of
+                // becoming 0/0.
+                continue;
+            }
             let count = counts[c] as f64;
             for j in 0..d {
                 let new = (sums[c * d + j] / count) as f32;
@@ -261,6 +294,7 @@ fn lloyd(
             }
         }
         if shift <= tol {
+            converged = true;
             break;
         }
     }
@@ -285,11 +319,22 @@ fn lloyd(
         )
         .inertia
     };
+    // Counted on the final labels: a relocated centre that coincides with another one
+    // (duplicate points) loses its samples again in the final assignment.
+    let mut used = vec![false; k];
+    for &l in &labels {
+        used[l] = true;
+    }
+    let empty_clusters = used.iter().filter(|u| !**u).count();
     Ok(KMeansModel {
         centroids: centers,
         labels,
         inertia,
         n_iter,
+        converged,
+        empty_clusters,
+        distinct_rows: None,
+        max_iter,
     })
 }
 
@@ -341,18 +386,28 @@ pub struct KMeansModel {
     labels: Vec<usize>,
     inertia: f64,
     n_iter: usize,
+    /// The kept restart met the tolerance (or no label changed) before `max_iter`.
+    #[serde(default = "yes")]
+    converged: bool,
+    /// Clusters without any sample at the end of the kept restart.
+    #[serde(default)]
+    empty_clusters: usize,
+    /// Set when the data has fewer distinct rows than clusters: that number.
+    #[serde(default)]
+    distinct_rows: Option<usize>,
+    #[serde(default)]
+    max_iter: usize,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl KMeansModel {
     /// Builds a model from given centres (e.g. loaded from disk); `labels` is empty.
     pub fn from_centroids(centroids: Array2<f32>) -> Result<Self, ClusterError> {
         check_data(centroids.view())?;
-        Ok(Self {
-            centroids,
-            labels: Vec::new(),
-            inertia: f64::NAN,
-            n_iter: 0,
-        })
+        Ok(Self::from_parts(centroids, Vec::new(), f64::NAN, 0))
     }
     pub(crate) fn from_parts(
         centroids: Array2<f32>,
@@ -365,7 +420,45 @@ impl KMeansModel {
             labels,
             inertia,
             n_iter,
+            converged: true,
+            empty_clusters: 0,
+            distinct_rows: None,
+            max_iter: 0,
         }
+    }
+    /// Whether the kept restart converged before `max_iter`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+    /// Clusters left without any sample.
+    pub fn empty_clusters(&self) -> usize {
+        self.empty_clusters
+    }
+    /// What a user should know about this fit, in words: empty clusters, fewer distinct
+    /// points than clusters, no convergence. Empty when all is well.
+    pub fn warnings(&self) -> Vec<String> {
+        let k = self.n_clusters();
+        let mut out = Vec::new();
+        if let Some(distinct) = self.distinct_rows {
+            out.push(format!(
+                "the data has only {distinct} distinct row(s) for k = {k} clusters (duplicate \
+                 points); ran one restart, as every restart would end the same"
+            ));
+        }
+        if self.empty_clusters > 0 {
+            out.push(format!(
+                "{} of the {k} clusters are empty; choose a smaller k",
+                self.empty_clusters
+            ));
+        }
+        if !self.converged {
+            out.push(format!(
+                "the kept restart did not converge within max_iter = {} iterations; raise \
+                 max_iter or tol",
+                self.max_iter
+            ));
+        }
+        out
     }
     /// Cluster centres, `k x d`.
     pub fn centroids(&self) -> &Array2<f32> {

@@ -230,3 +230,41 @@ proptest! {
         prop_assert!((model.inertia() - brute).abs() <= 1e-4 * brute.max(1.0));
     }
 }
+
+#[test]
+fn identical_rows_warn_stop_early_and_never_make_nan_centres() {
+    // 300 copies of one point, k = 3: two clusters must stay empty.
+    let x = Array2::from_elem((300, 4), 0.5f32);
+    let mut iterations = 0;
+    let mut restarts = std::collections::BTreeSet::new();
+    let model = KMeans::params(3)
+        .seed(0)
+        .fit_with(
+            x.view(),
+            &mut |p| {
+                iterations += 1;
+                restarts.insert(p.run);
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+    assert_eq!(restarts.len(), 1, "one restart, not n_init = 10");
+    assert!(iterations <= 3, "stopped early, not after 300: {iterations}");
+    assert!(model.converged());
+    assert!(model.centroids().iter().all(|v| v.is_finite()));
+    assert_eq!(model.empty_clusters(), 2);
+    let warnings = model.warnings().join("\n");
+    assert!(warnings.contains("only 1 distinct row"), "{warnings}");
+    assert!(warnings.contains("2 of the 3 clusters are empty"), "{warnings}");
+    assert_eq!(model.inertia(), 0.0);
+}
+
+#[test]
+fn a_fit_cut_by_max_iter_says_it_did_not_converge() {
+    let (x, _) = blobs(5, 60, 3, 3.0, 4);
+    let model = KMeans::params(5).max_iter(1).n_init(1).seed(1).fit(x.view()).unwrap();
+    assert!(!model.converged());
+    assert!(model.warnings().iter().any(|w| w.contains("did not converge")));
+    let fine = KMeans::params(5).seed(1).fit(x.view()).unwrap();
+    assert!(fine.converged() && fine.warnings().is_empty(), "{:?}", fine.warnings());
+}
