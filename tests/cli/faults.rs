@@ -255,7 +255,14 @@ fn identical_rows_are_warned_about() {
     let out = deepclust(&["kmeans", "--data", path.to_str().unwrap(), "--k", "3"]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("warning: the data has only 1 distinct row"), "{err}");
+    assert!(
+        err.contains("warning: the data has only 1 distinct row"),
+        "{err}"
+    );
     assert!(err.contains("2 of the 3 clusters are empty"), "{err}");
-    assert!(super::stdout(&out).contains("1 iterations"), "{}", super::stdout(&out));
+    assert!(
+        super::stdout(&out).contains("1 iterations"),
+        "{}",
+        super::stdout(&out)
+    );
 }

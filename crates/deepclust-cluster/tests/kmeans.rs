@@ -249,22 +249,40 @@ fn identical_rows_warn_stop_early_and_never_make_nan_centres() {
         )
         .unwrap();
     assert_eq!(restarts.len(), 1, "one restart, not n_init = 10");
-    assert!(iterations <= 3, "stopped early, not after 300: {iterations}");
+    assert!(
+        iterations <= 3,
+        "stopped early, not after 300: {iterations}"
+    );
     assert!(model.converged());
     assert!(model.centroids().iter().all(|v| v.is_finite()));
     assert_eq!(model.empty_clusters(), 2);
     let warnings = model.warnings().join("\n");
     assert!(warnings.contains("only 1 distinct row"), "{warnings}");
-    assert!(warnings.contains("2 of the 3 clusters are empty"), "{warnings}");
+    assert!(
+        warnings.contains("2 of the 3 clusters are empty"),
+        "{warnings}"
+    );
     assert_eq!(model.inertia(), 0.0);
 }
 
 #[test]
 fn a_fit_cut_by_max_iter_says_it_did_not_converge() {
     let (x, _) = blobs(5, 60, 3, 3.0, 4);
-    let model = KMeans::params(5).max_iter(1).n_init(1).seed(1).fit(x.view()).unwrap();
+    let model = KMeans::params(5)
+        .max_iter(1)
+        .n_init(1)
+        .seed(1)
+        .fit(x.view())
+        .unwrap();
     assert!(!model.converged());
-    assert!(model.warnings().iter().any(|w| w.contains("did not converge")));
+    assert!(model
+        .warnings()
+        .iter()
+        .any(|w| w.contains("did not converge")));
     let fine = KMeans::params(5).seed(1).fit(x.view()).unwrap();
-    assert!(fine.converged() && fine.warnings().is_empty(), "{:?}", fine.warnings());
+    assert!(
+        fine.converged() && fine.warnings().is_empty(),
+        "{:?}",
+        fine.warnings()
+    );
 }

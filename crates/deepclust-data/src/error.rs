@@ -189,7 +189,7 @@ pub enum DataError {
 /// `n` bytes in the largest binary unit that divides it evenly, else in MiB with a decimal.
 pub(crate) fn human_bytes(n: u64) -> String {
     for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if n >= size && n % size == 0 {
+        if n >= size && n.is_multiple_of(size) {
             return format!("{} {unit}", n / size);
         }
     }

@@ -42,7 +42,8 @@ pub fn save_tensors(path: &Path, tensors: &[(String, Vec<usize>, &[f32])]) -> Re
 /// Read every tensor of a safetensors file (f32 only).
 pub fn load_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
     let bytes = read_file(path)?;
-    let parsed = SafeTensors::deserialize(&bytes).map_err(|e| bad(path, e.to_string()))?;
+    let parsed =
+        SafeTensors::deserialize(&bytes).map_err(|e| bad(path, in_words(&e, bytes.len())))?;
     let mut out = BTreeMap::new();
     for (name, view) in parsed.tensors() {
         if view.dtype() != Dtype::F32 {
@@ -65,6 +66,33 @@ pub fn load_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
         );
     }
     Ok(out)
+}
+
+/// The safetensors error said in words (its `Display` is the variant name, e.g.
+/// `HeaderTooSmall`, which tells a user nothing).
+fn in_words(e: &safetensors::SafeTensorError, file_len: usize) -> String {
+    use safetensors::SafeTensorError as E;
+    match e {
+        E::HeaderTooSmall => format!(
+            "not a safetensors weights file: only {file_len} bytes, shorter than its 8-byte header \
+             length (empty or cut short, e.g. by an interrupted save)"
+        ),
+        E::InvalidHeaderLength | E::HeaderTooLarge => {
+            "not a safetensors weights file: its header length is impossible (corrupt, \
+             truncated, or another kind of file)"
+                .to_string()
+        }
+        E::InvalidHeader | E::InvalidHeaderStart | E::InvalidHeaderDeserialization => {
+            "not a safetensors weights file: its header is not the expected JSON (corrupt or \
+             another kind of file)"
+                .to_string()
+        }
+        E::MetadataIncompleteBuffer | E::InvalidOffset(_) | E::TensorInvalidInfo => {
+            "the weights file is damaged: the tensors it lists do not fit its length (truncated?)"
+                .to_string()
+        }
+        other => format!("the weights file cannot be read ({other})"),
+    }
 }
 
 /// Take tensor `name` out of `tensors`, checking its shape.
@@ -131,7 +159,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
             let half = contents.len() / 2;
             out.write_all(&contents[..half])?;
             out.sync_all()?;
-            eprintln!(
+            // Said on stderr so the test knows when to kill (libraries do not print otherwise).
+            let _ = writeln!(
+                std::io::stderr(),
                 "fault injection: stalled halfway through {}",
                 path.display()
             );
@@ -275,6 +305,26 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn corrupt_weights_are_described_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        std::fs::write(&path, b"xx").unwrap();
+        let msg = load_tensors(&path).unwrap_err().to_string();
+        assert!(
+            msg.contains("only 2 bytes") && !msg.contains("HeaderTooSmall"),
+            "{msg}"
+        );
+        save_tensors(&path, &[("a".into(), vec![4], &[1.0, 2.0, 3.0, 4.0][..])]).unwrap();
+        let full = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &full[..full.len() - 4]).unwrap();
+        let msg = load_tensors(&path).unwrap_err().to_string();
+        assert!(
+            msg.contains("damaged") && msg.contains("w.safetensors"),
+            "{msg}"
+        );
     }
 
     #[test]
