@@ -134,15 +134,44 @@ fn is_hidden(path: &Path) -> bool {
 /// Lists the image files under `dir` recursively, sorted; other (non-hidden) files come
 /// back as skipped. Symbolic links to files are followed, links to folders are not (no
 /// cycles).
-pub fn list_images(dir: &Path) -> Result<(Vec<PathBuf>, Vec<SkippedFile>)> {
+///
+/// `lenient`: a sub-folder that cannot be listed is reported as skipped instead of stopping
+/// the load (the top folder itself must be readable).
+pub fn list_images(dir: &Path, lenient: bool) -> Result<(Vec<PathBuf>, Vec<SkippedFile>)> {
+    list_images_inner(dir, lenient, &|_| None)
+}
+
+/// [`list_images`], with `refuse` standing in for a listing failure in tests (root, which
+/// runs CI, can list folders whatever their permissions).
+fn list_images_inner(
+    dir: &Path,
+    lenient: bool,
+    refuse: &dyn Fn(&Path) -> Option<std::io::Error>,
+) -> Result<(Vec<PathBuf>, Vec<SkippedFile>)> {
     let mut images = Vec::new();
     let mut others = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
-        let entries = std::fs::read_dir(&current).map_err(|e| DataError::UnreadableFolder {
-            path: current.clone(),
-            source: e,
-        })?;
+        let listed = match refuse(&current) {
+            Some(e) => Err(e),
+            None => std::fs::read_dir(&current),
+        };
+        let entries = match listed {
+            Ok(entries) => entries,
+            Err(e) if lenient && current != dir => {
+                others.push(SkippedFile {
+                    reason: format!("cannot list this folder ({e}); skipped with all it holds"),
+                    path: current,
+                });
+                continue;
+            }
+            Err(e) => {
+                return Err(DataError::UnreadableFolder {
+                    path: current.clone(),
+                    source: e,
+                })
+            }
+        };
         for entry in entries {
             let entry = entry.map_err(|e| DataError::UnreadableFolder {
                 path: current.clone(),
@@ -276,7 +305,7 @@ pub fn load_folder_with_progress(
             what: "expected a folder of images, found a file".into(),
         });
     }
-    let (paths, mut skipped) = list_images(dir)?;
+    let (paths, mut skipped) = list_images(dir, opts.lenient)?;
     if paths.is_empty() {
         return Err(DataError::EmptyFolder {
             path: dir.to_path_buf(),
@@ -522,6 +551,33 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let err = load_folder_with_progress(dir.path(), &opts, &|_, _| {}, &cancel).unwrap_err();
         assert!(matches!(err, DataError::Cancelled { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn lenient_skips_a_sub_folder_it_cannot_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        crate::testutil::write_gray_png(&dir.path().join("a.png"), 4, 4, |r, c| (r * 4 + c) as u8);
+        crate::testutil::write_gray_png(&locked.join("b.png"), 4, 4, |r, c| (r * 4 + c) as u8);
+        let deny = |p: &Path| {
+            (p.file_name().is_some_and(|n| n == "locked"))
+                .then(|| std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        };
+        let err = list_images_inner(dir.path(), false, &deny).unwrap_err();
+        assert!(matches!(err, DataError::UnreadableFolder { .. }), "{err:?}");
+        let (images, skipped) = list_images_inner(dir.path(), true, &deny).unwrap();
+        assert_eq!(images, vec![dir.path().join("a.png")]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].path, locked);
+        assert!(
+            skipped[0].reason.contains("cannot list"),
+            "{}",
+            skipped[0].reason
+        );
+        // The top folder itself is never skipped silently.
+        let all = |_: &Path| Some(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert!(list_images_inner(dir.path(), true, &all).is_err());
     }
 
     /// Real camera JPEGs, and JPEGs with hostile EXIF that must never crash the loader.
