@@ -396,6 +396,9 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
             "links: {} created, {} already present, {} placed under a new name (target taken), {} failed",
             a.created, a.already_present, a.renamed, a.failed
         );
+        for stale in &a.stale_temporaries_removed {
+            outln!("removed {} (left by a killed earlier run)", stale.display());
+        }
         for (o, link) in a.outcomes.iter().zip(&r.plan.links) {
             if let LinkOutcome::Failed { reason } = o {
                 outln!("failed {}: {reason}", link.target.display());

@@ -610,3 +610,42 @@ fn people_groups_the_same_person_across_photos() {
         stdout(&again)
     );
 }
+
+#[test]
+fn a_killed_copys_temporary_is_removed_on_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 6);
+    let out_dir = dir.path().join("out");
+    let run = || {
+        deepclust(&[
+            "organize",
+            lib.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--by",
+            "content",
+            "--k",
+            "2",
+            "--link",
+            "copy",
+        ])
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    // What a kill -9 in the middle of a copy leaves: a temporary of a dead process (pid
+    // above Linux's pid_max) beside the copies.
+    let album = fs::read_dir(out_dir.join("by-content"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let stale = album.join(".img 0.png.deepclust-partial-4194399");
+    fs::write(&stale, b"half a copy").unwrap();
+    let second = run();
+    assert!(second.status.success(), "{}", stderr(&second));
+    if Path::new("/proc/self").exists() {
+        assert!(!stale.exists(), "{}", stdout(&second));
+        assert!(stdout(&second).contains("left by a killed earlier run"));
+    }
+}

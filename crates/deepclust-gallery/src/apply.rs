@@ -67,6 +67,8 @@ pub struct ApplyReport {
     /// Links placed under another name because something else held the planned one.
     pub renamed: usize,
     pub failed: usize,
+    /// Half-written temporaries of killed earlier runs, removed from the target folders.
+    pub stale_temporaries_removed: Vec<PathBuf>,
 }
 
 /// `to` relative to the directory `from` (both absolute and normalised).
@@ -179,7 +181,11 @@ fn copy_no_overwrite(source: &Path, target: &Path) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.deepclust-partial-{}", std::process::id()));
+    let tmp = parent.join(format!(
+        ".{name}{}{}",
+        deepclust_nn::weights::PARTIAL_MARKER,
+        std::process::id()
+    ));
     let result = (|| {
         let mut out = fs::OpenOptions::new()
             .write(true)
@@ -231,6 +237,18 @@ pub fn apply_plan(
         fs::canonicalize(source_root).map_err(|e| GalleryError::io(source_root, e))?;
     fs::create_dir_all(out_dir).map_err(|e| GalleryError::io(out_dir, e))?;
     let mut report = ApplyReport::default();
+    // A run killed mid-copy (kill -9, power cut) leaves `.NAME.deepclust-partial-PID` in
+    // the folder it was writing to; those of processes no longer running go now.
+    let folders: std::collections::BTreeSet<PathBuf> = plan
+        .links
+        .iter()
+        .filter_map(|l| out_dir.join(&l.target).parent().map(Path::to_path_buf))
+        .collect();
+    for folder in std::iter::once(out_dir.to_path_buf()).chain(folders) {
+        report
+            .stale_temporaries_removed
+            .extend(deepclust_nn::weights::remove_stale_partials(&folder));
+    }
     let total = plan.links.len();
     for (done, link) in plan.links.iter().enumerate() {
         if cancel.load(Ordering::Relaxed) {
