@@ -649,3 +649,45 @@ fn a_killed_copys_temporary_is_removed_on_the_next_run() {
         assert!(stdout(&second).contains("left by a killed earlier run"));
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn hard_links_across_file_systems_are_refused_up_front() {
+    // /dev/shm is a separate (tmpfs) file system on Linux; elsewhere there is nothing to test.
+    let shm = Path::new("/dev/shm");
+    let dir = tempfile::tempdir().unwrap();
+    let other = match tempfile::tempdir_in(shm) {
+        Ok(d) => d,
+        Err(_) => {
+            eprintln!("skipped: no /dev/shm to put the output on another file system");
+            return;
+        }
+    };
+    let dev = |p: &Path| std::os::unix::fs::MetadataExt::dev(&fs::metadata(p).unwrap());
+    if dev(dir.path()) == dev(other.path()) {
+        eprintln!("skipped: /dev/shm is on the same file system as the temp folder");
+        return;
+    }
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 4);
+    let out_dir = other.path().join("out");
+    let out = deepclust(&[
+        "organize",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--by",
+        "content",
+        "--k",
+        "2",
+        "--link",
+        "hardlink",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("same file system") && err.contains("--link copy"),
+        "{err}"
+    );
+    assert!(!stdout(&out).contains("failed /"), "no link was attempted");
+}

@@ -68,7 +68,34 @@ pub struct ApplyReport {
     pub renamed: usize,
     pub failed: usize,
     /// Half-written temporaries of killed earlier runs, removed from the target folders.
+    #[serde(default)]
     pub stale_temporaries_removed: Vec<PathBuf>,
+}
+
+/// Hard links cannot cross file systems: refuse up front, with the way out, rather than fail
+/// every link one by one.
+fn check_same_file_system(source_root: &Path, out_dir: &Path) -> Result<(), GalleryError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let dev = |p: &Path| {
+            fs::metadata(p)
+                .map(|m| m.dev())
+                .map_err(|e| GalleryError::io(p, e))
+        };
+        if dev(source_root)? != dev(out_dir)? {
+            return Err(GalleryError::path(
+                out_dir,
+                format!(
+                    "--link hardlink needs the output on the same file system as the photos \
+                     ({}), and it is not; use --link symlink or --link copy, or choose an \
+                     output on that file system",
+                    source_root.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `to` relative to the directory `from` (both absolute and normalised).
@@ -236,6 +263,9 @@ pub fn apply_plan(
     let source_root =
         fs::canonicalize(source_root).map_err(|e| GalleryError::io(source_root, e))?;
     fs::create_dir_all(out_dir).map_err(|e| GalleryError::io(out_dir, e))?;
+    if mode == LinkMode::Hardlink {
+        check_same_file_system(&source_root, out_dir)?;
+    }
     let mut report = ApplyReport::default();
     // A run killed mid-copy (kill -9, power cut) leaves `.NAME.deepclust-partial-PID` in
     // the folder it was writing to; those of processes no longer running go now.
