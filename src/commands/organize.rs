@@ -57,6 +57,10 @@ pub struct OrganizeArgs {
     /// Print the plan (every link that would be made, with its reason) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// --out holds another photo folder's organized links: replace them with this folder's
+    /// (without it, such an output is refused).
+    #[arg(long)]
+    pub replace_source: bool,
     /// A gap longer than this many hours between consecutive photos starts a new event.
     #[arg(long, default_value_t = 36.0, value_name = "HOURS")]
     pub event_gap: f64,
@@ -177,6 +181,7 @@ impl OrganizeArgs {
             .by(by)
             .link(link)
             .dry_run(self.dry_run)
+            .replace_source(self.replace_source)
             .event_gap_hours(self.event_gap)
             .k(k)
             .seed(self.seed)

@@ -691,3 +691,61 @@ fn hard_links_across_file_systems_are_refused_up_front() {
     );
     assert!(!stdout(&out).contains("failed /"), "no link was attempted");
 }
+
+#[test]
+fn a_second_photo_folder_into_the_same_output_is_refused_unless_replacing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    generated_library(&first, 4);
+    generated_library(&second, 4);
+    let out_dir = dir.path().join("out");
+    let organize = |lib: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "organize",
+            lib.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--by",
+            "content",
+            "--k",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        deepclust(&args)
+    };
+    assert!(organize(&first, &[]).status.success());
+    let refused = organize(&second, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("another folder") && err.contains("--replace-source"),
+        "{err}"
+    );
+    let replaced = organize(&second, &["--replace-source"]);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert!(
+        stderr(&replaced).contains("removed 4 links"),
+        "{}",
+        stderr(&replaced)
+    );
+    // Every link left points into the second folder.
+    let second_canon = fs::canonicalize(&second).unwrap();
+    let mut pending = vec![out_dir.join("by-content")];
+    let mut links = 0;
+    while let Some(d) = pending.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_symlink() {
+                links += 1;
+                assert!(
+                    fs::canonicalize(&p).unwrap().starts_with(&second_canon),
+                    "{}",
+                    p.display()
+                );
+            } else if p.is_dir() {
+                pending.push(p);
+            }
+        }
+    }
+    assert_eq!(links, 4);
+}

@@ -41,6 +41,9 @@ pub struct OrganizeParams {
     pub link: LinkMode,
     /// Build and return the plan; write nothing at all.
     pub dry_run: bool,
+    /// The output was made for another photo folder: organize this one into it anyway,
+    /// removing the other folder's links that are provably ours (off: refuse).
+    pub replace_source: bool,
     /// A gap longer than this between consecutive photos starts a new event.
     pub event_gap_hours: f64,
     pub k: KChoice,
@@ -83,6 +86,7 @@ impl Default for OrganizeParams {
             by: vec![GroupKind::Date],
             link: LinkMode::Symlink,
             dry_run: false,
+            replace_source: false,
             event_gap_hours: DEFAULT_EVENT_GAP_HOURS,
             k: crate::content::AUTO_K,
             seed: 7,
@@ -122,6 +126,10 @@ impl OrganizeParams {
     }
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+    pub fn replace_source(mut self, replace: bool) -> Self {
+        self.replace_source = replace;
         self
     }
     pub fn event_gap_hours(mut self, hours: f64) -> Self {
@@ -262,8 +270,59 @@ impl OrganizeParams {
                 ));
             }
         }
+        if let Some(previous) = previous_source(&output) {
+            let same = fs::canonicalize(&previous).map_or(previous == input, |p| p == input);
+            if !same && !self.replace_source {
+                return Err(GalleryError::path(
+                    &self.output,
+                    format!(
+                        "holds the organized photos of another folder ({}); refusing to mix {} \
+                         into it. Choose another --out, or pass --replace-source to organize \
+                         this folder there instead (the other folder's links are removed)",
+                        previous.display(),
+                        input.display()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// `--replace-source`: the links the output holds for another photo folder go (those
+/// provably ours, checked against that folder), before this folder's links are written.
+fn replace_previous_source(output: &Path, input: &Path, dry_run: bool, notes: &mut Vec<String>) {
+    let Some(previous) = previous_source(output) else {
+        return;
+    };
+    let previous = fs::canonicalize(&previous).unwrap_or(previous);
+    if previous == input {
+        return;
+    }
+    let Some(links) = PreviousLinks::read(&output.join(MANIFEST_FILE), &previous) else {
+        return;
+    };
+    let pruned = remove_stale(&links.pairs(|_| true), &previous, output, dry_run);
+    notes.push(format!(
+        "--replace-source: {} {} links of {} (and {} emptied folders), kept {} not provably ours",
+        if dry_run { "would remove" } else { "removed" },
+        pruned.removed.len(),
+        previous.display(),
+        pruned.removed_folders,
+        pruned.kept.len()
+    ));
+}
+
+/// The photo folder an earlier run organized into `output`, from its manifest.
+fn previous_source(output: &Path) -> Option<PathBuf> {
+    #[derive(Deserialize)]
+    struct Source {
+        input: PathBuf,
+    }
+    let bytes = fs::read(output.join(MANIFEST_FILE)).ok()?;
+    serde_json::from_slice::<Source>(&bytes)
+        .ok()
+        .map(|s| s.input)
 }
 
 /// Absolute path with the deepest existing ancestor canonicalised (the output may not exist).
@@ -899,6 +958,9 @@ pub fn organize(
     // Groupings were recomputed over the whole library; the previous run's manifest says
     // which links it made, so the ones the new plan no longer wants can be taken away.
     let previous_links = PreviousLinks::read(&output.join(MANIFEST_FILE), &input);
+    if params.replace_source {
+        replace_previous_source(&output, &input, params.dry_run, &mut report.notes);
+    }
     let in_library: HashSet<&str> = photos.iter().map(|p| p.rel_path.as_str()).collect();
     // Photos of the earlier run that are in the library, or were deleted from it (their
     // dangling links go; see prune). A photo still there but skipped this run (unreadable
