@@ -37,6 +37,9 @@ pub fn code(err: &anyhow::Error, interrupted: bool) -> i32 {
         ) || matches!(
             cause.downcast_ref::<DataError>(),
             Some(DataError::InvalidOptions { .. })
+        ) || matches!(
+            cause.downcast_ref::<deepclust::pipeline::PipelineError>(),
+            Some(deepclust::pipeline::PipelineError::InvalidParam(_))
         ) || cause.downcast_ref::<UsageError>().is_some()
     });
     if usage {

@@ -18,7 +18,9 @@ fn demo_runs_with_no_data_and_scores_well_above_chance() {
     let out = deepclust(&["demo", "--n", "1000", "--n-init", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("config:"), "{text}");
+    // The configuration is a log line (stderr); the result goes to stdout.
+    assert!(stderr(&out).contains("config:"), "{}", stderr(&out));
+    assert!(!text.contains("config:"), "{text}");
     assert!(text.contains("contingency"), "{text}");
     // Chance NMI for 10 balanced classes is ~0; raw-pixel K-Means gets about 0.5.
     assert!(metric(&text, "K-Means (raw pixels)", "NMI") > 0.3, "{text}");
