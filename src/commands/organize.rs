@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust_gallery::apply::LinkOutcome;
 use deepclust_gallery::content::KChoice;
+use deepclust_gallery::relpath::display;
 use deepclust_gallery::{
     organize, AutoencoderParams, EmbeddingKind, GroupKind, LinkMode, OrganizeParams,
     OrganizeReport, Progress,
@@ -281,12 +282,13 @@ fn json_report(r: &OrganizeReport, dry_run: bool) -> serde_json::Value {
         "photos": r.photos.len(),
         "from_cache": r.from_cache,
         "other_files": r.other_files,
-        "skipped": r.skipped.iter().map(|s| json!({"file": s.rel_path, "reason": s.reason})).collect::<Vec<_>>(),
+        "skipped": r.skipped.iter().map(|s| json!({"file": display(&s.rel_path), "reason": s.reason})).collect::<Vec<_>>(),
         "notes": r.notes,
         "content": r.content.as_ref().map(|c| json!({
             "embedder": c.embedder,
             "k": c.k,
             "reused_previous_model": c.reused_previous_model,
+            "refit_because": c.refit_because,
             "albums": c.clusters.iter().map(|cl| json!({
                 "name": cl.name, "folder": cl.folder, "photos": cl.size, "tags": cl.tags, "why": cl.why,
             })).collect::<Vec<_>>(),
@@ -303,6 +305,11 @@ fn json_report(r: &OrganizeReport, dry_run: bool) -> serde_json::Value {
             "failed": a.failed,
             "failures": failures,
         })),
+        "previous_links": json!({
+            "removed": r.pruned.removed,
+            "kept": r.pruned.kept.iter().map(|(l, why)| json!({"link": l, "reason": why})).collect::<Vec<_>>(),
+            "set_aside": r.pruned.set_aside,
+        }),
         "manifest": r.manifest,
         "index": r.index_html,
     })
@@ -346,7 +353,7 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
                 .map_or("", |a| a.reason.as_str());
             outln!(
                 "{} -> {}  [{}]",
-                photo.rel_path,
+                display(&photo.rel_path),
                 link.target.display(),
                 reason
             );
@@ -360,7 +367,7 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
         r.skipped.len()
     );
     for s in &r.skipped {
-        outln!("skipped {}: {}", s.rel_path, s.reason);
+        outln!("skipped {}: {}", display(&s.rel_path), s.reason);
     }
     for note in &r.notes {
         eprintln!("note: {note}");
@@ -370,10 +377,10 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
         let sil = c
             .silhouette
             .map_or(String::new(), |s| format!(", silhouette {s:.3}"));
-        let reused = if c.reused_previous_model {
-            ", clusters of the previous run"
-        } else {
-            ""
+        let reused = match (&c.refit_because, c.reused_previous_model) {
+            (_, true) => ", clusters of the previous run".to_string(),
+            (Some(why), false) => format!(", clusters refitted ({why})"),
+            (None, false) => String::new(),
         };
         outln!("content: k = {}{sil}{reused}", c.k);
         for cl in &c.clusters {
@@ -421,6 +428,17 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
         );
         for (path, reason) in &pruned.kept {
             outln!("kept {}: {reason}", path.display());
+        }
+    }
+    if !pruned.set_aside.is_empty() {
+        outln!(
+            "edited photos: {} the old version of {} to {}/ (a fresh copy is linked in its place)",
+            if dry_run { "would move" } else { "moved" },
+            pruned.set_aside.len(),
+            deepclust_gallery::prune::SUPERSEDED_DIR
+        );
+        for s in &pruned.set_aside {
+            outln!("  {} -> {}", s.was.display(), s.now.display());
         }
     }
     if let Some(m) = &r.manifest {

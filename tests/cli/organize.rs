@@ -394,6 +394,46 @@ fn autoencoder_embedding_trains_once_and_is_reused() {
 }
 
 #[test]
+fn changed_content_parameters_refit_the_clusters_and_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 16);
+    let out_dir = dir.path().join("organized");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "organize",
+            lib.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--by",
+            "content",
+            "--no-html",
+        ];
+        args.extend_from_slice(extra);
+        let out = deepclust(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let first = run(&["--k", "3", "--seed", "1"]);
+    assert!(first.contains("content: k = 3"), "{first}");
+    assert!(!first.contains("previous run"), "{first}");
+    let same = run(&["--k", "3", "--seed", "1"]);
+    assert!(same.contains("clusters of the previous run"), "{same}");
+    // Before: both of these kept the first run's clusters silently.
+    let reseeded = run(&["--k", "3", "--seed", "2"]);
+    assert!(
+        reseeded.contains("clusters refitted (seed 1 -> 2)"),
+        "{reseeded}"
+    );
+    let other_k = run(&["--k", "4", "--seed", "2"]);
+    assert!(other_k.contains("content: k = 4"), "{other_k}");
+    assert!(
+        other_k.contains("clusters refitted (k 3 -> 4)"),
+        "{other_k}"
+    );
+}
+
+#[test]
 fn a_broken_onnxruntime_gives_a_clear_note_and_falls_back() {
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("lib");
@@ -748,4 +788,79 @@ fn a_second_photo_folder_into_the_same_output_is_refused_unless_replacing() {
         }
     }
     assert_eq!(links, 4);
+}
+
+/// A Latin-1 name (not UTF-8) is linked, found again on the next run, and shown readably.
+/// Before: never linked, reported as "changed since it was scanned", exit 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_name_that_is_not_utf8_is_linked_and_found_again() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    for mode in ["symlink", "copy", "hardlink"] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        generated_library(&lib, 4);
+        let latin1 = lib.join("home").join(OsStr::from_bytes(b"caf\xe9 1.png"));
+        fs::rename(lib.join("home/img 1.png"), &latin1).unwrap();
+        let original = fs::read(&latin1).unwrap();
+        let out_dir = dir.path().join("out");
+        let run = || {
+            deepclust(&[
+                "organize",
+                lib.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--by",
+                "date",
+                "--link",
+                mode,
+                "--json",
+            ])
+        };
+        let first = run();
+        assert!(first.status.success(), "{mode}: {}", stderr(&first));
+        let result: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+        assert_eq!(result["links"]["created"], 4, "{mode}: {result}");
+        assert_eq!(result["links"]["failed"], 0, "{mode}: {result}");
+        // The link is named by the display form and opens the original's bytes.
+        let day = fs::read_dir(out_dir.join("by-date"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .unwrap();
+        let mut links = Vec::new();
+        let mut stack = vec![day];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    links.push(p);
+                }
+            }
+        }
+        let link = links
+            .iter()
+            .find(|p| p.file_name().unwrap().to_str() == Some("caf\u{fffd} 1.png"))
+            .unwrap_or_else(|| panic!("{mode}: no display-named link in {links:?}"));
+        assert_eq!(fs::read(link).unwrap(), original, "{mode}");
+        let manifest = fs::read_to_string(out_dir.join("manifest.json")).unwrap();
+        assert!(
+            manifest.contains("\"path_display\": \"home/caf\u{fffd} 1.png\""),
+            "{mode}: {manifest}"
+        );
+        // Found again: nothing new, nothing failed, nothing stale.
+        let second = run();
+        assert!(second.status.success(), "{mode}: {}", stderr(&second));
+        let result: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+        assert_eq!(result["links"]["created"], 0, "{mode}: {result}");
+        assert_eq!(result["links"]["already_present"], 4, "{mode}: {result}");
+        assert_eq!(
+            fs::read(&latin1).unwrap(),
+            original,
+            "{mode}: original untouched"
+        );
+    }
 }

@@ -109,8 +109,8 @@ pub fn write_index(
                 &Path::new(THUMBS_DIR).join(p.thumb_name()),
                 target,
                 (p.thumb_width, p.thumb_height),
-                p.rel_path.clone(),
-                format!("{} — {}", p.rel_path, p.taken),
+                crate::relpath::display(&p.rel_path).into_owned(),
+                format!("{} — {}", crate::relpath::display(&p.rel_path), p.taken),
             )
         }));
         let mut group = IndexGroup::new(title, thumbnails);
@@ -153,7 +153,7 @@ pub fn write_index(
             .skipped
             .iter()
             .map(|s| SkippedItem {
-                name: s.rel_path.clone(),
+                name: crate::relpath::display(&s.rel_path).into_owned(),
                 reason: s.reason.clone(),
             })
             .collect(),
@@ -314,7 +314,7 @@ pub fn write_content_report(
             if thumb.is_file() {
                 thumb
             } else {
-                r.input.join(&p.rel_path)
+                r.input.join(crate::relpath::to_path(&p.rel_path))
             }
         })
         .collect();

@@ -50,6 +50,7 @@ pub mod organize;
 pub mod people;
 pub mod plan;
 pub mod prune;
+pub mod relpath;
 
 pub use apply::LinkMode;
 pub use autoencode::{AutoencoderParams, EmbeddingKind};

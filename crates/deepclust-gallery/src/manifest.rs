@@ -15,8 +15,12 @@ pub const MANIFEST_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestPhoto {
-    /// Relative to the input directory.
+    /// Relative to the input directory, lossless (see [`crate::relpath`]).
     pub path: String,
+    /// `path` as people read it, written only when it differs: the name is not UTF-8 and
+    /// `path` holds its stray bytes as U+10FF80-U+10FFFF (see [`crate::relpath`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_display: Option<String>,
     pub size: u64,
     pub mtime_unix: i64,
     pub taken: String,
@@ -49,6 +53,13 @@ pub struct Manifest {
     pub photos: Vec<ManifestPhoto>,
     pub skipped: Vec<SkippedFile>,
     pub link_failures: Vec<(PathBuf, String)>,
+    /// Old versions of edited photos moved to `superseded/` (see [`crate::prune`]).
+    #[serde(default)]
+    pub superseded: Vec<crate::prune::SupersededCopy>,
+    /// Stale entries in the output tree kept because they are not provably ours to remove
+    /// (a deleted photo's copy may be its last copy); the next run looks at them again.
+    #[serde(default)]
+    pub kept_links: Vec<crate::prune::KeptLink>,
 }
 
 impl Manifest {
@@ -80,6 +91,10 @@ impl Manifest {
                 path: p.rel_path.clone(),
                 size: p.size,
                 mtime_unix: p.mtime_secs,
+                path_display: match crate::relpath::display(&p.rel_path) {
+                    std::borrow::Cow::Owned(shown) => Some(shown),
+                    std::borrow::Cow::Borrowed(_) => None,
+                },
                 taken: p.taken.to_string(),
                 day: p.taken.day.to_string(),
                 time_source: p.time_source,
@@ -111,6 +126,23 @@ impl Manifest {
             photos,
             skipped: r.skipped.clone(),
             link_failures: failures,
+            superseded: r.superseded.clone(),
+            kept_links: {
+                let mut kept: Vec<crate::prune::KeptLink> = r
+                    .pruned
+                    .kept
+                    .iter()
+                    .zip(&r.pruned.kept_photos)
+                    .map(|((link, reason), photo)| crate::prune::KeptLink {
+                        photo: photo.clone(),
+                        link: link.clone(),
+                        reason: reason.clone(),
+                    })
+                    .collect();
+                kept.sort_by(|a, b| (&a.photo, &a.link).cmp(&(&b.photo, &b.link)));
+                kept.dedup_by(|a, b| a.photo == b.photo && a.link == b.link);
+                kept
+            },
         }
     }
 }

@@ -12,7 +12,10 @@ use crate::html::write_index;
 use crate::manifest::{write_json_atomic, Manifest};
 use crate::places::{Geocoder, Place};
 use crate::plan::{build_plan, Assignment, GroupKind, Plan};
-use crate::prune::{remove_stale, PreviousLinks, PruneReport};
+use crate::prune::{
+    remove_stale, remove_stale_in, set_aside_old_versions, LibraryBytes, PreviousLinks,
+    PruneReport, SupersededCopy,
+};
 use crate::scan::{scan, PhotoRecord, Progress, ScanParams, SkippedFile, OUTPUT_MARKER};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -388,6 +391,10 @@ pub struct ContentSummary {
     pub embedder: String,
     pub silhouette: Option<f64>,
     pub reused_previous_model: bool,
+    /// Why the previous run's clusters were not reused although there were some: the
+    /// parameters that changed (`seed 7 -> 8`). `None` when reused or when there were none.
+    #[serde(default)]
+    pub refit_because: Option<String>,
     pub clusters: Vec<ContentCluster>,
     /// Per photo (same order as `OrganizeReport::photos`).
     pub labels: Vec<usize>,
@@ -423,6 +430,9 @@ pub struct OrganizeReport {
     /// a bridging photo, an edited photo's old day...): removed when provably ours, else kept
     /// (see [`crate::prune`]). In a dry run, what would be removed.
     pub pruned: PruneReport,
+    /// Every old version of an edited photo set aside in `superseded/` and still there (this
+    /// run's and earlier runs'), as the manifest lists them.
+    pub superseded: Vec<SupersededCopy>,
     /// How the content embedder was chosen: fallbacks, missing models.
     pub notes: Vec<String>,
     /// Faces grouped into persons (with `--by people`).
@@ -554,6 +564,9 @@ fn content_albums(
         params.seed,
         if n2d { "n2d" } else { "kmeans" }
     );
+    let refit_because = prev_model
+        .filter(|m| m.key != key)
+        .map(|m| key_change(&m.key, &key));
     let prev_model = prev_model.filter(|m| m.key == key);
     let (labels, mut model, clustering_rows) = if use_autoencoder {
         let (labels, model, rows) =
@@ -718,12 +731,65 @@ fn content_albums(
         embedder: embedding_label,
         silhouette: model.silhouette,
         reused_previous_model: reused,
+        refit_because,
         clusters,
         labels,
         model: Some(model.clone()),
         clustering_rows,
     };
     Ok((summary, model, assignments))
+}
+
+/// What differs between a cached content model's key and this run's, in words: the
+/// parameters that change the clusters (`seed 7 -> 8; k 5 -> auto`).
+fn key_change(old: &str, new: &str) -> String {
+    if old.is_empty() {
+        return "the cached clusters record no parameters (an older version made them)".into();
+    }
+    // Keys are `embedder|k=..|seed=..|method`; a part is named by its `name=` prefix, or by
+    // its position for the embedder and the method.
+    let parts = |key: &str| -> Vec<(String, String)> {
+        key.split('|')
+            .enumerate()
+            .map(|(i, part)| match part.split_once('=') {
+                Some((name, value)) => (name.to_string(), value.to_string()),
+                None if i == 0 => ("embedding".to_string(), part.to_string()),
+                None => ("method".to_string(), part.to_string()),
+            })
+            .collect()
+    };
+    // The k part is written with Debug (`Fixed(5)`, `Auto { min: 2, max: 12 }`).
+    let shown = |value: &str| -> String {
+        if let Some(k) = value
+            .strip_prefix("Fixed(")
+            .and_then(|v| v.strip_suffix(')'))
+        {
+            return k.to_string();
+        }
+        if let Some(range) = value.strip_prefix("Auto { min: ") {
+            return format!(
+                "auto ({})",
+                range.trim_end_matches(" }").replace(", max: ", "-")
+            );
+        }
+        value.to_string()
+    };
+    let (old, new) = (parts(old), parts(new));
+    let changes: Vec<String> = new
+        .iter()
+        .filter_map(|(name, value)| {
+            let before = old
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("(none)", |(_, v)| v.as_str());
+            (before != value).then(|| format!("{name} {} -> {}", shown(before), shown(value)))
+        })
+        .collect();
+    if changes.is_empty() {
+        "the cached clusters were made with other parameters".into()
+    } else {
+        changes.join("; ")
+    }
 }
 
 /// Runs the organizer. See [`OrganizeParams`].
@@ -965,7 +1031,41 @@ pub fn organize(
     // Photos of the earlier run that are in the library, or were deleted from it (their
     // dangling links go; see prune). A photo still there but skipped this run (unreadable
     // now) keeps its links.
-    let tracked = |p: &str| in_library.contains(p) || fs::symlink_metadata(input.join(p)).is_err();
+    let tracked = |p: &str| {
+        in_library.contains(p)
+            || fs::symlink_metadata(input.join(crate::relpath::to_path(p))).is_err()
+    };
+    // Photos edited since the earlier run (size or time differ), with the links it made.
+    let edited: Vec<(String, Vec<PathBuf>)> = previous_links
+        .as_ref()
+        .map(|prev| {
+            photos
+                .iter()
+                .filter(|p| {
+                    prev.versions
+                        .get(&p.rel_path)
+                        .is_some_and(|&v| v != (p.size, p.mtime_secs))
+                })
+                .filter_map(|p| Some((p.rel_path.clone(), prev.by_photo.get(&p.rel_path)?.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let library = LibraryBytes::new(
+        photos
+            .iter()
+            .map(|p| (input.join(crate::relpath::to_path(&p.rel_path)), p.size)),
+    );
+    // Old versions already set aside stay listed while they exist.
+    report.superseded = previous_links
+        .as_ref()
+        .map(|prev| {
+            prev.superseded
+                .iter()
+                .filter(|s| fs::symlink_metadata(output.join(&s.now)).is_ok())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     if params.dry_run {
         if let Some(prev) = &previous_links {
             // Folders the plan puts each photo in: an old link in one of them is the photo's
@@ -979,22 +1079,36 @@ pub fn organize(
                         .insert(dir);
                 }
             }
+            let set_aside = set_aside_old_versions(&edited, &input, &output, true);
+            let moved: HashSet<&Path> = set_aside
+                .set_aside
+                .iter()
+                .map(|s| s.was.as_path())
+                .collect();
             let stale: Vec<(String, PathBuf)> = prev
                 .pairs(tracked)
                 .into_iter()
                 .filter(|(p, l)| {
-                    !wanted
-                        .get(p.as_str())
-                        .is_some_and(|w| l.parent().is_some_and(|d| w.contains(d)))
+                    !moved.contains(l.as_path())
+                        && !wanted
+                            .get(p.as_str())
+                            .is_some_and(|w| l.parent().is_some_and(|d| w.contains(d)))
                 })
                 .collect();
-            report.pruned = remove_stale(&stale, &input, &output, true);
+            report.pruned = remove_stale_in(&stale, &input, &output, true, &library);
+            report.pruned.merge(set_aside);
         }
         report.photos = photos;
         return Ok(report);
     }
 
-    // First free the planned names still held by another photo's old link (e.g. an event
+    // An edited photo's old copies leave their group folders for superseded/ (they may be
+    // the only copy of the old version), so each group gets one up-to-date entry.
+    report.pruned = set_aside_old_versions(&edited, &input, &output, false);
+    report
+        .superseded
+        .extend(report.pruned.set_aside.iter().cloned());
+    // Then free the planned names still held by another photo's old link (e.g. an event
     // folder whose name now belongs to a different run of photos), so the plan lands on them.
     if let Some(prev) = &previous_links {
         let planned_for: HashMap<&Path, usize> = report
@@ -1012,7 +1126,8 @@ pub fn organize(
                     .is_some_and(|&i| photos[i].rel_path != *p)
             })
             .collect();
-        report.pruned = remove_stale(&blocking, &input, &output, false);
+        let freed = remove_stale(&blocking, &input, &output, false);
+        report.pruned.merge(freed);
     }
     let applied = apply_plan(
         &report.plan,
@@ -1047,7 +1162,7 @@ pub fn organize(
                     .is_some_and(|c| c.contains(l.as_path()))
             })
             .collect();
-        let pruned = remove_stale(&stale, &input, &output, false);
+        let pruned = remove_stale_in(&stale, &input, &output, false, &library);
         report.pruned.merge(pruned);
     }
     report.photos = photos;
@@ -1118,4 +1233,23 @@ pub fn organize(
         report.index_html = Some(path);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod key_change_tests {
+    use super::key_change;
+
+    #[test]
+    fn names_each_changed_parameter_in_words() {
+        let old = "builtin|k=Fixed(5)|seed=7|kmeans";
+        assert_eq!(
+            key_change(old, "builtin|k=Fixed(5)|seed=8|kmeans"),
+            "seed 7 -> 8"
+        );
+        assert_eq!(
+            key_change(old, "onnx:lite2|k=Auto { min: 2, max: 12 }|seed=7|n2d"),
+            "embedding builtin -> onnx:lite2; k 5 -> auto (2-12); method kmeans -> n2d"
+        );
+        assert!(key_change("", old).contains("older version"));
+    }
 }

@@ -116,7 +116,10 @@ pub fn build_plan(photos: &[PhotoRecord], assignments: &[Vec<Assignment>]) -> Pl
         let mut taken: HashSet<String> = HashSet::new();
         for i in members {
             let rel = &photos[i].rel_path;
-            let base = sanitize_component(rel.rsplit('/').next().unwrap_or(rel));
+            // Links are named by the display form: a name that is not UTF-8 gets a UTF-8 link
+            // (U+FFFD for each stray byte), which browsers and other tools can open.
+            let shown = crate::relpath::display(rel);
+            let base = sanitize_component(shown.rsplit('/').next().unwrap_or(&shown));
             let name = if taken.contains(&base.to_lowercase()) {
                 suffixed_name(&base, rel)
             } else {

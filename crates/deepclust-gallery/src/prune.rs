@@ -18,6 +18,20 @@
 //!
 //! Anything else (the user's own file, a replaced link, a folder) is kept and reported. A
 //! group folder left empty by a removal is removed (`remove_dir` fails on a non-empty one).
+//!
+//! Two cases are settled without keeping a stale entry in a group folder:
+//!
+//! - **An edited photo** (size or modification time differ from the earlier manifest's) whose
+//!   copy or hard link still holds the old version: that file is the only copy of the old
+//!   version, so it is not removed but moved to `superseded/` (same relative path below it),
+//!   listed in the manifest's `superseded` and reported. The group folder then gets a fresh
+//!   copy under the same name, so it holds exactly one, up-to-date entry for the photo.
+//! - **A renamed or moved photo** (its old path is gone): a copy or hard link whose bytes are
+//!   those of a photo now in the library (same inode, or same length and same bytes) is not
+//!   a last copy, so it goes like a dangling symbolic link; the photo's new name is linked.
+//!
+//! A stale entry kept for any other reason stays listed in the manifest (`kept_links`), so
+//! the next run looks at it again instead of forgetting it.
 
 use crate::apply::{same_contents, same_inode};
 use serde::{Deserialize, Serialize};
@@ -31,13 +45,43 @@ use std::path::{Component, Path, PathBuf};
 struct PreviousManifest {
     input: PathBuf,
     photos: Vec<PreviousPhoto>,
+    #[serde(default)]
+    superseded: Vec<SupersededCopy>,
+    #[serde(default)]
+    kept_links: Vec<KeptLink>,
 }
 
 #[derive(Debug, Deserialize)]
 struct PreviousPhoto {
     path: String,
     #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    mtime_unix: Option<i64>,
+    #[serde(default)]
     links: Vec<PathBuf>,
+}
+
+/// The folder (in the output directory) that holds old versions of edited photos.
+pub const SUPERSEDED_DIR: &str = "superseded";
+
+/// An old version of an edited photo, moved out of a group folder into [`SUPERSEDED_DIR`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupersededCopy {
+    /// The photo (relative path in the library, lossless).
+    pub photo: String,
+    /// Where it was, relative to the output directory.
+    pub was: PathBuf,
+    /// Where it is now, relative to the output directory.
+    pub now: PathBuf,
+}
+
+/// A stale entry an earlier run kept (not provably ours to remove), still tracked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptLink {
+    pub photo: String,
+    pub link: PathBuf,
+    pub reason: String,
 }
 
 /// The links an earlier run recorded in the output directory, by photo (relative path in the
@@ -45,6 +89,10 @@ struct PreviousPhoto {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PreviousLinks {
     pub by_photo: HashMap<String, Vec<PathBuf>>,
+    /// The photo's size and modification time (seconds) when the earlier run linked it.
+    pub versions: HashMap<String, (u64, i64)>,
+    /// Old versions the earlier runs set aside (still to be listed while they exist).
+    pub superseded: Vec<SupersededCopy>,
 }
 
 impl PreviousLinks {
@@ -59,7 +107,12 @@ impl PreviousLinks {
         if !same_input {
             return None;
         }
-        let by_photo = m
+        let versions = m
+            .photos
+            .iter()
+            .filter_map(|p| Some((p.path.clone(), (p.size?, p.mtime_unix?))))
+            .collect();
+        let mut by_photo: HashMap<String, Vec<PathBuf>> = m
             .photos
             .into_iter()
             .map(|p| {
@@ -71,7 +124,23 @@ impl PreviousLinks {
                 (p.path, links)
             })
             .collect();
-        Some(PreviousLinks { by_photo })
+        // Entries kept last time are looked at again (gone, now provably ours, or kept).
+        for kept in m.kept_links {
+            let links = by_photo.entry(kept.photo).or_default();
+            if is_plain_relative(&kept.link) && !links.contains(&kept.link) {
+                links.push(kept.link);
+            }
+        }
+        let superseded = m
+            .superseded
+            .into_iter()
+            .filter(|s| is_plain_relative(&s.now))
+            .collect();
+        Some(PreviousLinks {
+            by_photo,
+            versions,
+            superseded,
+        })
     }
 
     /// (photo, link) pairs, sorted, for photos accepted by `keep_photo`.
@@ -99,6 +168,12 @@ pub struct PruneReport {
     pub removed: Vec<PathBuf>,
     /// Stale links left in place, with the reason.
     pub kept: Vec<(PathBuf, String)>,
+    /// The photo of each `kept` entry (same order), for the manifest to keep tracking it.
+    #[serde(default)]
+    pub kept_photos: Vec<String>,
+    /// Old versions of edited photos moved to [`SUPERSEDED_DIR`] (in a dry run: would be).
+    #[serde(default)]
+    pub set_aside: Vec<SupersededCopy>,
     /// Group folders removed because their last entry went.
     pub removed_folders: usize,
 }
@@ -107,6 +182,8 @@ impl PruneReport {
     pub fn merge(&mut self, other: PruneReport) {
         self.removed.extend(other.removed);
         self.kept.extend(other.kept);
+        self.kept_photos.extend(other.kept_photos);
+        self.set_aside.extend(other.set_aside);
         self.removed_folders += other.removed_folders;
     }
 }
@@ -125,6 +202,36 @@ pub enum Verdict {
 /// Decides whether `target` (absolute, inside `out_dir`, both canonical or normalised) is our
 /// link/copy of `original`. See the module documentation for the rules.
 pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
+    verdict_in(target, original, out_dir, &LibraryBytes::default())
+}
+
+/// The photos now in the library by length, to recognise a renamed photo's old copy.
+#[derive(Debug, Default)]
+pub struct LibraryBytes {
+    by_len: HashMap<u64, Vec<PathBuf>>,
+}
+
+impl LibraryBytes {
+    /// `photos` as (absolute path, length).
+    pub fn new(photos: impl IntoIterator<Item = (PathBuf, u64)>) -> Self {
+        let mut by_len: HashMap<u64, Vec<PathBuf>> = HashMap::new();
+        for (path, len) in photos {
+            by_len.entry(len).or_default().push(path);
+        }
+        LibraryBytes { by_len }
+    }
+
+    /// A photo in the library that `file` is a hard link or a byte-identical copy of.
+    fn holder_of(&self, file: &Path, len: u64) -> Option<&Path> {
+        self.by_len
+            .get(&len)?
+            .iter()
+            .map(PathBuf::as_path)
+            .find(|p| same_inode(file, p) || same_contents(file, p).unwrap_or(false))
+    }
+}
+
+fn verdict_in(target: &Path, original: &Path, out_dir: &Path, library: &LibraryBytes) -> Verdict {
     let Ok(meta) = fs::symlink_metadata(target) else {
         return Verdict::Gone;
     };
@@ -138,7 +245,7 @@ pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
         return Verdict::Keep("its folder resolves outside the output directory".into());
     }
     let Ok(original_canonical) = fs::canonicalize(original) else {
-        return departed_verdict(target, &meta, original);
+        return departed_verdict(target, &meta, original, library);
     };
     if meta.file_type().is_symlink() {
         return if fs::canonicalize(target).ok().as_ref() == Some(&original_canonical) {
@@ -167,9 +274,19 @@ pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
 /// The photo was deleted from the library (or moved away): only a symbolic link that still
 /// names exactly its old path, now dangling, is ours to remove. A hard link or a copy may be
 /// the last remaining copy of the photo, so it is kept whatever it holds.
-fn departed_verdict(target: &Path, meta: &fs::Metadata, original: &Path) -> Verdict {
+fn departed_verdict(
+    target: &Path,
+    meta: &fs::Metadata,
+    original: &Path,
+    library: &LibraryBytes,
+) -> Verdict {
     if fs::symlink_metadata(original).is_ok() {
         return Verdict::Keep("the original exists but cannot be resolved".into());
+    }
+    if meta.is_file() && library.holder_of(target, meta.len()).is_some() {
+        // Renamed or moved within the library: the bytes are still there, under a name
+        // this run links.
+        return Verdict::Ours;
     }
     if !meta.file_type().is_symlink() {
         return Verdict::Keep(
@@ -210,6 +327,18 @@ pub fn remove_stale(
     out_dir: &Path,
     dry_run: bool,
 ) -> PruneReport {
+    remove_stale_in(stale, input, out_dir, dry_run, &LibraryBytes::default())
+}
+
+/// [`remove_stale`], also removing a renamed photo's copies and hard links whose bytes are
+/// in `library`.
+pub fn remove_stale_in(
+    stale: &[(String, PathBuf)],
+    input: &Path,
+    out_dir: &Path,
+    dry_run: bool,
+    library: &LibraryBytes,
+) -> PruneReport {
     let mut report = PruneReport::default();
     let out_canonical = fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
     for (photo, link) in stale {
@@ -217,25 +346,129 @@ pub fn remove_stale(
             report
                 .kept
                 .push((link.clone(), "not a plain relative path".into()));
+            report.kept_photos.push(photo.clone());
             continue;
         }
         let target = out_canonical.join(link);
-        match verdict(&target, &input.join(photo), &out_canonical) {
+        let original = input.join(crate::relpath::to_path(photo));
+        match verdict_in(&target, &original, &out_canonical, library) {
             Verdict::Gone => {}
-            Verdict::Keep(reason) => report.kept.push((link.clone(), reason)),
+            Verdict::Keep(reason) => {
+                report.kept.push((link.clone(), reason));
+                report.kept_photos.push(photo.clone());
+            }
             Verdict::Ours if dry_run => report.removed.push(link.clone()),
             Verdict::Ours => match fs::remove_file(&target) {
                 Ok(()) => {
                     report.removed.push(link.clone());
                     report.removed_folders += remove_empty_parents(&target, &out_canonical);
                 }
-                Err(e) => report
-                    .kept
-                    .push((link.clone(), format!("cannot remove: {e}"))),
+                Err(e) => {
+                    report
+                        .kept
+                        .push((link.clone(), format!("cannot remove: {e}")));
+                    report.kept_photos.push(photo.clone());
+                }
             },
         }
     }
     report
+}
+
+/// Moves the old versions of edited photos out of their group folders into
+/// [`SUPERSEDED_DIR`] (see the module documentation): for each photo in `edited` (relative
+/// path, lossless), each earlier link that is a regular file (a copy, or a hard link to the
+/// replaced inode) inside the output tree and whose bytes differ from the photo now. Nothing
+/// is overwritten (the move is a hard link to a free name, then removing the old name) and
+/// nothing is deleted. With `dry_run`, only reports what it would move.
+pub fn set_aside_old_versions(
+    edited: &[(String, Vec<PathBuf>)],
+    input: &Path,
+    out_dir: &Path,
+    dry_run: bool,
+) -> PruneReport {
+    let mut report = PruneReport::default();
+    let out_canonical = fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+    for (photo, links) in edited {
+        let original = input.join(crate::relpath::to_path(photo));
+        let Ok(original_canonical) = fs::canonicalize(&original) else {
+            continue;
+        };
+        for link in links.iter().filter(|l| is_plain_relative(l)) {
+            let target = out_canonical.join(link);
+            let Ok(meta) = fs::symlink_metadata(&target) else {
+                continue;
+            };
+            let parent_inside = target
+                .parent()
+                .and_then(|p| fs::canonicalize(p).ok())
+                .is_some_and(|p| p.starts_with(&out_canonical));
+            let old_version = meta.is_file()
+                && parent_inside
+                && fs::canonicalize(&target).ok().as_ref() != Some(&original_canonical)
+                && !same_inode(&target, &original)
+                && !(fs::metadata(&original).is_ok_and(|m| m.len() == meta.len())
+                    && same_contents(&target, &original).unwrap_or(false));
+            if !old_version {
+                continue;
+            }
+            let Some(now) = free_name(&out_canonical, &Path::new(SUPERSEDED_DIR).join(link)) else {
+                continue;
+            };
+            if !dry_run {
+                if let Err(e) = move_no_overwrite(&target, &out_canonical.join(&now)) {
+                    report.kept.push((
+                        link.clone(),
+                        format!("an old version of the edited photo; cannot set it aside: {e}"),
+                    ));
+                    report.kept_photos.push(photo.clone());
+                    continue;
+                }
+                report.removed_folders += remove_empty_parents(&target, &out_canonical);
+            }
+            report.set_aside.push(SupersededCopy {
+                photo: photo.clone(),
+                was: link.clone(),
+                now,
+            });
+        }
+    }
+    report
+}
+
+/// `wanted` (relative to `out_dir`) or `name (2).ext`, `name (3).ext`, ...: the first that
+/// does not exist.
+fn free_name(out_dir: &Path, wanted: &Path) -> Option<PathBuf> {
+    let name = wanted.file_name()?.to_string_lossy().into_owned();
+    (1..=1000).find_map(|n| {
+        let candidate = if n == 1 {
+            wanted.to_path_buf()
+        } else {
+            let alt = match name.rsplit_once('.') {
+                Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+                _ => format!("{name} ({n})"),
+            };
+            wanted.with_file_name(alt)
+        };
+        fs::symlink_metadata(out_dir.join(&candidate))
+            .is_err()
+            .then_some(candidate)
+    })
+}
+
+/// Moves `from` to `to` without ever replacing a file at `to`: a hard link under the new name
+/// (which fails if the name is taken), then the old name removed. Where hard links are not
+/// supported, a rename after checking the name is free.
+fn move_no_overwrite(from: &Path, to: &Path) -> std::io::Result<()> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::hard_link(from, to) {
+        Ok(()) => fs::remove_file(from),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if fs::symlink_metadata(to).is_err() => fs::rename(from, to),
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes the now-empty folders above `removed`, up to (not including) the top folder of its

@@ -137,12 +137,9 @@ enum Outcome {
     Skipped(SkippedFile),
 }
 
+/// Lossless (see [`crate::relpath`]): a name that is not UTF-8 is still found again.
 fn rel_string(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    crate::relpath::relative(root, path)
 }
 
 /// Lists candidate files (sorted) and the walk errors (loops, unreadable folders).

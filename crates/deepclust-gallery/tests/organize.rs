@@ -803,8 +803,9 @@ fn a_bridging_photo_merges_two_events_and_their_old_links_go() {
 }
 
 #[test]
-fn stale_copies_of_an_edited_photo_are_kept() {
-    // An edited photo moves to another day; its old copy is the only copy of the old version.
+fn stale_copies_of_an_edited_photo_are_set_aside() {
+    // An edited photo moves to another day; its old copy is the only copy of the old version:
+    // it leaves the old day's folder for superseded/, is listed there, and is never deleted.
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("lib");
     let photo = |seed, taken: &str| {
@@ -830,14 +831,213 @@ fn stale_copies_of_an_edited_photo_are_kept() {
     write(&lib.join("p.jpg"), &photo(2, "2020:02:02 10:00:00"));
     let r = run(&params);
     assert!(r.pruned.removed.is_empty(), "{:?}", r.pruned);
-    assert_eq!(r.pruned.kept.len(), 1);
+    assert!(r.pruned.kept.is_empty(), "{:?}", r.pruned.kept);
+    let moved = PathBuf::from("superseded/by-date/2020/2020-01-01/p.jpg");
+    assert_eq!(r.pruned.set_aside.len(), 1, "{:?}", r.pruned);
+    assert_eq!(r.pruned.set_aside[0].now, moved);
+    assert_eq!(fs::read(out.join(&moved)).unwrap(), old_bytes);
     assert!(
-        r.pruned.kept[0].1.contains("differs"),
-        "{:?}",
-        r.pruned.kept
+        !out.join("by-date/2020/2020-01-01").exists(),
+        "old day folder left"
     );
-    assert_eq!(fs::read(&old).unwrap(), old_bytes);
     assert!(out.join("by-date/2020/2020-02-02/p.jpg").exists());
+    // Listed in the manifest, on this run and the next.
+    let again = run(&params);
+    assert!(again.pruned.set_aside.is_empty());
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("superseded/by-date/2020/2020-01-01/p.jpg"),
+        "{manifest}"
+    );
+}
+
+/// What a photo editor does on save: a new file renamed over the old name (a new inode, so a
+/// hard link to the old one keeps the old version).
+fn save_as_editor_does(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("saving");
+    fs::write(&tmp, bytes).unwrap();
+    fs::rename(&tmp, path).unwrap();
+}
+
+/// The files in a group folder (names), sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_edited_photo_ends_with_one_up_to_date_entry_per_group() {
+    // Before: the old copy stayed under the photo's name, the new one came as p~2.jpg, and
+    // the manifest forgot the old one.
+    let shot = |seed| paris_shot(1, seed, "2021:06:01 12:00:00");
+    for mode in [LinkMode::Copy, LinkMode::Hardlink, LinkMode::Symlink] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        write(&lib.join("p.jpg"), &shot(1));
+        write(&lib.join("q.jpg"), &shot(2));
+        let out = dir.path().join("out");
+        let params = OrganizeParams::new(&lib, &out)
+            .by(vec![GroupKind::Date, GroupKind::Place])
+            .link(mode)
+            .html(false);
+        let first = run(&params);
+        let links: Vec<PathBuf> = first
+            .plan
+            .links
+            .iter()
+            .filter(|l| first.photos[l.photo].rel_path == "p.jpg")
+            .map(|l| l.target.clone())
+            .collect();
+        assert_eq!(links.len(), 2, "{mode:?}: one link per grouping");
+        // Edited: same day and place, other pixels.
+        let edited = shot(3);
+        save_as_editor_does(&lib.join("p.jpg"), &edited);
+        let dry = run(&params.clone().dry_run(true));
+        let second = run(&params);
+        for link in &links {
+            let folder = out.join(link.parent().unwrap());
+            assert_eq!(
+                names_in(&folder),
+                vec!["p.jpg", "q.jpg"],
+                "{mode:?}: {link:?}"
+            );
+            assert_eq!(
+                fs::read(out.join(link)).unwrap(),
+                edited,
+                "{mode:?}: {link:?}"
+            );
+        }
+        assert_eq!(second.apply.as_ref().unwrap().failed, 0, "{mode:?}");
+        if mode == LinkMode::Symlink {
+            // A symbolic link follows the edit: nothing to set aside.
+            assert!(second.pruned.set_aside.is_empty(), "{mode:?}");
+            continue;
+        }
+        assert_eq!(dry.pruned.set_aside.len(), 2, "{mode:?}: {:?}", dry.pruned);
+        assert_eq!(
+            second.pruned.set_aside.len(),
+            2,
+            "{mode:?}: {:?}",
+            second.pruned
+        );
+        for s in &second.pruned.set_aside {
+            assert_eq!(s.now, Path::new("superseded").join(&s.was), "{mode:?}");
+            assert_eq!(fs::read(out.join(&s.now)).unwrap(), shot(1), "{mode:?}");
+        }
+        assert_eq!(
+            fs::read(lib.join("p.jpg")).unwrap(),
+            edited,
+            "{mode:?}: original"
+        );
+        // Edited again: the second old version gets a name of its own beside the first.
+        let edited_again = shot(4);
+        save_as_editor_does(&lib.join("p.jpg"), &edited_again);
+        let third = run(&params);
+        assert_eq!(third.pruned.set_aside.len(), 2, "{mode:?}");
+        assert!(
+            third.pruned.set_aside[0]
+                .now
+                .to_string_lossy()
+                .ends_with("p (2).jpg"),
+            "{mode:?}: {:?}",
+            third.pruned.set_aside
+        );
+        assert_eq!(
+            third.superseded.len(),
+            4,
+            "{mode:?}: all four old versions listed"
+        );
+        for link in &links {
+            assert_eq!(fs::read(out.join(link)).unwrap(), edited_again, "{mode:?}");
+        }
+    }
+}
+
+#[test]
+fn a_renamed_photo_ends_with_one_entry_per_group() {
+    // Before: in copy and hard-link mode the old name stayed beside the new one (its bytes
+    // were treated as a possible last copy although the library still holds them).
+    let shot = |seed| paris_shot(1, seed, "2021:06:01 12:00:00");
+    for mode in [LinkMode::Copy, LinkMode::Hardlink, LinkMode::Symlink] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        write(&lib.join("p.jpg"), &shot(1));
+        write(&lib.join("q.jpg"), &shot(2));
+        let out = dir.path().join("out");
+        let params = OrganizeParams::new(&lib, &out)
+            .by(vec![GroupKind::Date])
+            .link(mode)
+            .html(false);
+        run(&params);
+        let day = out.join("by-date/2021/2021-06-01");
+        fs::create_dir_all(lib.join("trip")).unwrap();
+        fs::rename(lib.join("p.jpg"), lib.join("trip/renamed.jpg")).unwrap();
+        let second = run(&params);
+        assert_eq!(names_in(&day), vec!["q.jpg", "renamed.jpg"], "{mode:?}");
+        assert_eq!(
+            fs::read(day.join("renamed.jpg")).unwrap(),
+            shot(1),
+            "{mode:?}"
+        );
+        assert_eq!(
+            second.pruned.removed,
+            vec![PathBuf::from("by-date/2021/2021-06-01/p.jpg")],
+            "{mode:?}"
+        );
+        assert!(
+            second.pruned.kept.is_empty(),
+            "{mode:?}: {:?}",
+            second.pruned.kept
+        );
+    }
+}
+
+#[test]
+fn a_kept_copy_of_a_deleted_photo_stays_tracked() {
+    // The last copy of a deleted photo is kept; the manifest keeps listing it, so a later run
+    // still knows it (before: dropped from the manifest after one run, then never mentioned).
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    write(&lib.join("a.jpg"), &paris_shot(1, 1, "2021:06:01 12:00:00"));
+    write(&lib.join("b.jpg"), &paris_shot(1, 2, "2021:07:01 12:00:00"));
+    let out = dir.path().join("out");
+    let params = OrganizeParams::new(&lib, &out)
+        .by(vec![GroupKind::Date])
+        .link(LinkMode::Copy)
+        .html(false);
+    run(&params);
+    fs::remove_file(lib.join("b.jpg")).unwrap();
+    let link = PathBuf::from("by-date/2021/2021-07-01/b.jpg");
+    for round in 0..2 {
+        let r = run(&params);
+        assert!(
+            r.pruned
+                .kept
+                .iter()
+                .any(|(l, why)| l == &link && why.contains("last copy")),
+            "round {round}: {:?}",
+            r.pruned
+        );
+        let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+        assert!(manifest.contains("\"kept_links\""), "{manifest}");
+        assert!(
+            manifest.contains("2021-07-01/b.jpg"),
+            "round {round}: {manifest}"
+        );
+    }
+    // The photo comes back under another name: its kept copy is now provably redundant.
+    write(
+        &lib.join("back.jpg"),
+        &paris_shot(1, 2, "2021:07:01 12:00:00"),
+    );
+    let r = run(&params);
+    assert_eq!(r.pruned.removed, vec![link.clone()], "{:?}", r.pruned);
+    assert!(!out.join(&link).exists());
+    assert!(out.join("by-date/2021/2021-07-01/back.jpg").exists());
 }
 
 #[test]
