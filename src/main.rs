@@ -29,7 +29,7 @@ struct Cli {
     #[arg(long, short, global = true)]
     quiet: bool,
     /// Print the result as one JSON document on stdout (the human report goes to stderr);
-    /// supported by kmeans, organize and models.
+    /// supported by kmeans, train-ae, dec, idec, n2d, organize and models.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -81,10 +81,18 @@ fn main() -> ExitCode {
     if cli.json
         && !matches!(
             cli.command,
-            Command::Kmeans(_) | Command::Organize(_) | Command::Models(_)
+            Command::Kmeans(_)
+                | Command::Organize(_)
+                | Command::Models(_)
+                | Command::TrainAe(_)
+                | Command::Dec(_)
+                | Command::Idec(_)
+                | Command::N2d(_)
         )
     {
-        eprintln!("error: --json is supported by kmeans, organize and models only");
+        eprintln!(
+            "error: --json is supported by kmeans, train-ae, dec, idec, n2d, organize and models"
+        );
         return ExitCode::from(exit::USAGE as u8);
     }
     let cancel = cli::install_ctrl_c();

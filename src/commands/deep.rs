@@ -239,6 +239,15 @@ pub fn run_train_ae(args: &TrainAeArgs, cancel: &AtomicBool) -> Result<()> {
     let seconds =
         train_ae_with_progress(&mut model, &train, val.as_ref(), Some(&args.out), cancel)?;
     outln!("trained in {seconds:.1} s");
+    crate::output::json_result(&serde_json::json!({
+        "method": "autoencoder",
+        "items": train.len(),
+        "validation_items": val.as_ref().map(|v| v.len()),
+        "config": model.config(),
+        "epochs_done": model.epochs_done(),
+        "seconds": seconds,
+        "model_dir": args.out,
+    }));
     Ok(())
 }
 
@@ -378,12 +387,12 @@ pub fn run_dec_command(
         outcome.seconds,
         outcome.kmeans_seconds
     );
-    print_scores(
+    let init_scores = print_scores(
         "AE + K-Means (the initialisation)",
         ds.labels.as_deref(),
         &outcome.kmeans_labels,
     )?;
-    print_scores(
+    let scores = print_scores(
         model.config().method_name(),
         ds.labels.as_deref(),
         &outcome.labels,
@@ -401,6 +410,19 @@ pub fn run_dec_command(
         write_labels(path, &ds, &outcome.labels)?;
     }
     write_dec_report(&args.report, &model, &outcome, &ds, &outcome.labels, 0.0)?;
+    crate::output::json_result(&serde_json::json!({
+        "method": model.config().method_name(),
+        "items": ds.len(),
+        "config": model.config(),
+        "steps": outcome.iterations,
+        "stop": format!("{:?}", outcome.stop),
+        "seconds": outcome.seconds,
+        "kmeans_seconds": outcome.kmeans_seconds,
+        "initialisation_scores": init_scores,
+        "scores": scores,
+        "model_dir": args.out,
+        "labels_csv": args.output,
+    }));
     Ok(())
 }
 

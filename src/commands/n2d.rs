@@ -134,10 +134,26 @@ pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
     let start = Instant::now();
     let codes = ae.encode(ds.features.view())?;
     let result = n2d_with_progress(codes.view(), &params, cancel)?;
-    outln!("total {:.1} s", start.elapsed().as_secs_f64());
-    print_scores("N2D", ds.labels.as_deref(), &result.labels)?;
+    let total_seconds = start.elapsed().as_secs_f64();
+    outln!("total {total_seconds:.1} s");
+    let scores = print_scores("N2D", ds.labels.as_deref(), &result.labels)?;
     if let Some(path) = &args.output {
         write_labels(path, &ds, &result.labels)?;
     }
+    crate::output::json_result(&serde_json::json!({
+        "method": "N2D",
+        "items": ds.len(),
+        "config": params,
+        "n_clusters": result.n_clusters,
+        "scores": scores,
+        "bic_per_k": result.bic,
+        "silhouette_per_k": result.silhouette,
+        "restart_agreement": result.restart_agreement,
+        "chosen_restart": result.chosen_restart,
+        "umap_seconds": result.umap_seconds,
+        "gmm_seconds": result.gmm_seconds,
+        "total_seconds": total_seconds,
+        "labels_csv": args.output,
+    }));
     Ok(())
 }

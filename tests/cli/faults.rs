@@ -202,6 +202,57 @@ fn json_puts_only_the_result_on_stdout() {
     assert_eq!(unsupported.status.code(), Some(2));
 }
 
+#[test]
+fn json_results_of_the_deep_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let ae = dir.path().join("ae");
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", stderr(out));
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+    };
+    let mut train = train_ae(&ae, "2", false);
+    let trained = json(&train.arg("--json").output().unwrap());
+    assert_eq!(trained["epochs_done"], 2, "{trained}");
+    assert_eq!(trained["config"]["dims"][1], 64, "{trained}");
+    let ae_arg = ae.to_str().unwrap();
+    let dec = json(&deepclust(&[
+        "dec",
+        "--data",
+        "synthetic:200",
+        "--ae",
+        ae_arg,
+        "--k",
+        "3",
+        "--maxiter",
+        "300",
+        "--kmeans-n-init",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(dec["method"], "dec", "{dec}");
+    assert!(dec["steps"].as_u64().unwrap() > 0, "{dec}");
+    assert!(dec["scores"]["nmi"].as_f64().is_some(), "{dec}");
+    assert!(
+        dec["initialisation_scores"]["acc"].as_f64().is_some(),
+        "{dec}"
+    );
+    let n2d = json(&deepclust(&[
+        "n2d",
+        "--data",
+        "synthetic:200",
+        "--ae",
+        ae_arg,
+        "--k",
+        "3",
+        "--n-neighbors",
+        "10",
+        "--json",
+    ]));
+    assert_eq!(n2d["method"], "N2D", "{n2d}");
+    assert_eq!(n2d["n_clusters"], 3, "{n2d}");
+    assert!(n2d["scores"]["ari"].as_f64().is_some(), "{n2d}");
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_saves_and_exits_130() {

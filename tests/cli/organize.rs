@@ -864,3 +864,53 @@ fn a_name_that_is_not_utf8_is_linked_and_found_again() {
         );
     }
 }
+
+/// Links that cannot be made (here a file stands where the grouping's folder goes, which
+/// holds even for root) make the run exit 1 and list each failure. Before: exit 0.
+#[test]
+fn failed_links_are_listed_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    generated_library(&lib, 3);
+    let out_dir = dir.path().join("out");
+    let run = |json: bool| {
+        let mut args = vec![
+            "organize",
+            lib.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--by",
+            "date",
+            "--no-html",
+        ];
+        if json {
+            args.push("--json");
+        }
+        deepclust(&args)
+    };
+    let first = run(false);
+    assert!(first.status.success(), "{}", stderr(&first));
+    fs::remove_dir_all(out_dir.join("by-date")).unwrap();
+    fs::write(out_dir.join("by-date"), b"in the way").unwrap();
+    let second = run(false);
+    assert_eq!(second.status.code(), Some(1), "{}", stdout(&second));
+    let text = stdout(&second);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("failed by-date/"))
+            .count(),
+        3,
+        "{text}"
+    );
+    assert!(
+        stderr(&second).contains("3 of 3 links could not be written"),
+        "{}",
+        stderr(&second)
+    );
+    let third = run(true);
+    assert_eq!(third.status.code(), Some(1));
+    let result: serde_json::Value = serde_json::from_slice(&third.stdout).unwrap();
+    assert_eq!(result["links"]["failed"], 3, "{result}");
+    assert_eq!(result["links"]["failures"].as_array().unwrap().len(), 3);
+    assert_eq!(fs::read(out_dir.join("by-date")).unwrap(), b"in the way");
+}
