@@ -70,7 +70,14 @@ pub(crate) fn make_scratch(n: usize, k: usize, d: usize, accumulate: bool) -> Ve
 }
 
 /// `dst (m x k) = x_rows (m x d) · centersᵀ`, all row-major and contiguous.
-fn dot_block(x_rows: &[f32], centers: &[f32], m: usize, k: usize, d: usize, dst: &mut [f32]) {
+pub(crate) fn dot_block(
+    x_rows: &[f32],
+    centers: &[f32],
+    m: usize,
+    k: usize,
+    d: usize,
+    dst: &mut [f32],
+) {
     assert!(x_rows.len() >= m * d && centers.len() >= k * d && dst.len() >= m * k);
     // SAFETY: the assertion above guarantees every index gemm touches is in bounds for the
     // given strides: lhs (i, j) at i*d + j, rhs (j, c) at c*d + j, dst (i, c) at i*k + c.

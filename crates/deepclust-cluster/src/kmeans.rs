@@ -1,6 +1,7 @@
 //! Lloyd's K-Means with k-means++ seeding and restarts.
 
-use crate::assign::{assign_pass, make_scratch, row_sq_norms, BlockScratch};
+use crate::assign::{assign_pass, make_scratch, row_sq_norms};
+use crate::hamerly::{bounded_pass, full_pass, half_gaps, make_bound_scratch, BoundScratch};
 use crate::init::{kmeans_plus_plus, random_rows};
 use crate::{check_data, require_non_negative, require_positive, ClusterError};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -141,7 +142,7 @@ impl KMeansParams {
         let n_init = if distinct < k { 1 } else { self.n_init };
 
         let mut best: Option<KMeansModel> = None;
-        let mut scratch = make_scratch(n, k, d, true);
+        let mut scratch = make_bound_scratch(n, k, d);
         for run in 0..n_init {
             let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
             // One independent stream per restart, so restart r is the same whatever n_init is.
@@ -231,18 +232,23 @@ fn lloyd(
     mut centers: Array2<f32>,
     max_iter: usize,
     tol: f64,
-    scratch: &mut [BlockScratch],
+    scratch: &mut [BoundScratch],
     progress: &mut dyn FnMut(usize, f64, usize),
     cancel: &AtomicBool,
 ) -> Result<KMeansModel, ClusterError> {
     let n = x_sq.len();
     let k = centers.nrows();
     let mut labels = vec![usize::MAX; n];
+    let mut upper = vec![0.0f32; n];
+    let mut lower = vec![0.0f32; n];
     let mut n_iter = 0;
-    let mut strict = false;
     let mut converged = false;
+    // Per cluster: Σx, count, Σ‖x‖² of the current assignment (see crate::hamerly).
     let mut sums = vec![0.0f64; k * d];
-    let mut counts = vec![0u64; k];
+    let mut counts = vec![0i64; k];
+    let mut sq_sums = vec![0.0f64; k];
+    // The centres' move in the last update (per centre, Euclidean); None = assign in full.
+    let mut moved: Option<Vec<f32>> = None;
     for iteration in 1..=max_iter {
         if cancel.load(Ordering::Relaxed) {
             return Err(ClusterError::Cancelled);
@@ -250,25 +256,39 @@ fn lloyd(
         n_iter = iteration;
         let c_sq = row_sq_norms(centers.view());
         let flat_centers = centers.as_slice().unwrap_or(&[]);
-        let stats = assign_pass(
-            flat,
-            d,
-            x_sq,
-            flat_centers,
-            &c_sq,
-            &mut labels,
-            scratch,
-            true,
-        );
-        progress(iteration, stats.inertia, stats.changed);
-        if iteration > 1 && stats.changed == 0 {
-            strict = true;
-            converged = true;
-            break;
-        }
-        // Reduce the block partial sums in block order (deterministic).
-        sums.iter_mut().for_each(|v| *v = 0.0);
-        counts.iter_mut().for_each(|v| *v = 0);
+        let changed = match &moved {
+            None => {
+                let changed = full_pass(
+                    flat,
+                    d,
+                    x_sq,
+                    flat_centers,
+                    &c_sq,
+                    &mut labels,
+                    &mut upper,
+                    &mut lower,
+                    scratch,
+                );
+                sums.iter_mut().for_each(|v| *v = 0.0);
+                counts.iter_mut().for_each(|v| *v = 0);
+                sq_sums.iter_mut().for_each(|v| *v = 0.0);
+                changed
+            }
+            Some(shift) => bounded_pass(
+                flat,
+                d,
+                x_sq,
+                flat_centers,
+                &c_sq,
+                shift,
+                &half_gaps(flat_centers, d, k),
+                &mut labels,
+                &mut upper,
+                &mut lower,
+                scratch,
+            ),
+        };
+        // Totals (after a full pass) or changes (after a bounded one), in block order.
         for s in scratch.iter() {
             for (t, v) in sums.iter_mut().zip(&s.sums) {
                 *t += v;
@@ -276,49 +296,78 @@ fn lloyd(
             for (t, v) in counts.iter_mut().zip(&s.counts) {
                 *t += v;
             }
+            for (t, v) in sq_sums.iter_mut().zip(&s.sq_sums) {
+                *t += v;
+            }
         }
-        relocate_empty_clusters(flat, d, x_sq, &centers, &labels, &mut sums, &mut counts);
-        let mut shift = 0.0f64;
+        progress(
+            iteration,
+            inertia_from_totals(&centers, &sums, &counts, &sq_sums),
+            changed,
+        );
+        if iteration > 1 && changed == 0 {
+            converged = true;
+            break;
+        }
+        let mut refill = false;
+        if counts.contains(&0) {
+            let mut sums_now = sums.clone();
+            let mut counts_now: Vec<u64> = counts.iter().map(|&c| c.max(0) as u64).collect();
+            relocate_empty_clusters(
+                flat,
+                d,
+                x_sq,
+                &centers,
+                &labels,
+                &mut sums_now,
+                &mut counts_now,
+            );
+            // The refilled centre comes from moved sums that no label records: the next
+            // pass assigns every sample in full and rebuilds the totals.
+            refill = counts_now.iter().zip(&counts).any(|(&a, &b)| a as i64 != b);
+            sums = sums_now;
+            counts = counts_now.iter().map(|&c| c as i64).collect();
+        }
+        let mut shift_total = 0.0f64;
+        let mut shift = vec![0.0f32; k];
         for c in 0..k {
-            if counts[c] == 0 {
+            if counts[c] <= 0 {
                 // Nothing could be moved in: the centre stays where it is instead of
                 // becoming 0/0.
                 continue;
             }
             let count = counts[c] as f64;
+            let mut moved_sq = 0.0f64;
             for j in 0..d {
                 let new = (sums[c * d + j] / count) as f32;
                 let old = &mut centers[[c, j]];
-                shift += f64::from(new - *old).powi(2);
+                moved_sq += f64::from(new - *old).powi(2);
                 *old = new;
             }
+            shift_total += moved_sq;
+            shift[c] = moved_sq.sqrt() as f32;
         }
-        if shift <= tol {
+        moved = (!refill).then_some(shift);
+        if shift_total <= tol {
             converged = true;
             break;
         }
     }
-    // Labels and inertia must describe the final centres: redo the E-step unless the last
-    // pass already used them (strict convergence).
+    // Labels and inertia must describe the final centres, exactly: one plain pass.
     let c_sq = row_sq_norms(centers.view());
-    let mut scratch_final;
-    let inertia = if strict {
-        scratch.iter().map(|s| s.inertia).sum()
-    } else {
-        scratch_final = make_scratch(n, k, d, false);
-        let flat_centers = centers.as_slice().unwrap_or(&[]);
-        assign_pass(
-            flat,
-            d,
-            x_sq,
-            flat_centers,
-            &c_sq,
-            &mut labels,
-            &mut scratch_final,
-            false,
-        )
-        .inertia
-    };
+    let mut scratch_final = make_scratch(n, k, d, false);
+    let flat_centers = centers.as_slice().unwrap_or(&[]);
+    let inertia = assign_pass(
+        flat,
+        d,
+        x_sq,
+        flat_centers,
+        &c_sq,
+        &mut labels,
+        &mut scratch_final,
+        false,
+    )
+    .inertia;
     // Counted on the final labels: a relocated centre that coincides with another one
     // (duplicate points) loses its samples again in the final assignment.
     let mut used = vec![false; k];
@@ -336,6 +385,47 @@ fn lloyd(
         distinct_rows: None,
         max_iter,
     })
+}
+
+/// [`lloyd`] with tol 0 and no progress, for the comparison with a plain Lloyd.
+#[cfg(test)]
+pub(crate) fn lloyd_for_tests(
+    flat: &[f32],
+    d: usize,
+    x_sq: &[f32],
+    centers: Array2<f32>,
+    max_iter: usize,
+) -> KMeansModel {
+    let (n, k) = (x_sq.len(), centers.nrows());
+    let mut scratch = make_bound_scratch(n, k, d);
+    lloyd(
+        flat,
+        d,
+        x_sq,
+        centers,
+        max_iter,
+        0.0,
+        &mut scratch,
+        &mut |_, _, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The inertia of an assignment from per-cluster totals: Σ_c (Σ‖x‖² − 2 c·Σx + n‖c‖²).
+fn inertia_from_totals(centers: &Array2<f32>, sums: &[f64], counts: &[i64], sq: &[f64]) -> f64 {
+    let d = centers.ncols();
+    let mut total = 0.0f64;
+    for (c, centre) in centers.outer_iter().enumerate() {
+        let (mut dot, mut norm) = (0.0f64, 0.0f64);
+        for (j, &v) in centre.iter().enumerate() {
+            let v = f64::from(v);
+            dot += v * sums[c * d + j];
+            norm += v * v;
+        }
+        total += sq[c] - 2.0 * dot + counts[c] as f64 * norm;
+    }
+    total.max(0.0)
 }
 
 /// scikit-learn's rule: an empty cluster takes the sample farthest from its current centre.

@@ -24,6 +24,7 @@ mod assign;
 mod davies_bouldin;
 mod error;
 mod gmm;
+mod hamerly;
 mod init;
 mod kmeans;
 mod minibatch;
