@@ -59,6 +59,29 @@ pub(crate) fn make_bound_scratch(n: usize, k: usize, d: usize) -> Vec<BoundScrat
     (0..n_blocks).map(|_| BoundScratch::new(k, d)).collect()
 }
 
+/// Runs `work(first_row, labels, upper, lower, scratch)` on each fixed block of rows in
+/// parallel, its scratch cleared first, and returns how many labels changed in all.
+fn per_block(
+    rows_per_block: usize,
+    labels: &mut [usize],
+    upper: &mut [f32],
+    lower: &mut [f32],
+    scratch: &mut [BoundScratch],
+    work: impl Fn(usize, &mut [usize], &mut [f32], &mut [f32], &mut BoundScratch) + Sync,
+) -> usize {
+    labels
+        .par_chunks_mut(rows_per_block)
+        .zip(upper.par_chunks_mut(rows_per_block))
+        .zip(lower.par_chunks_mut(rows_per_block))
+        .zip(scratch.par_iter_mut())
+        .enumerate()
+        .for_each(|(block, (((labels, upper), lower), s))| {
+            s.clear();
+            work(block * rows_per_block, labels, upper, lower, s);
+        });
+    scratch.iter().map(|s| s.changed).sum()
+}
+
 /// The nearest and second-nearest centre of one sample from its dot products with every
 /// centre: (best, squared distance to it, squared distance to the second).
 #[inline]
@@ -99,15 +122,13 @@ pub(crate) fn full_pass(
     let n = x_sq.len();
     let k = c_sq.len();
     let rows_per_block = block_rows(n, k, d);
-    labels
-        .par_chunks_mut(rows_per_block)
-        .zip(upper.par_chunks_mut(rows_per_block))
-        .zip(lower.par_chunks_mut(rows_per_block))
-        .zip(scratch.par_iter_mut())
-        .enumerate()
-        .for_each(|(block, (((labels, upper), lower), s))| {
-            s.clear();
-            let row0 = block * rows_per_block;
+    per_block(
+        rows_per_block,
+        labels,
+        upper,
+        lower,
+        scratch,
+        |row0, labels, upper, lower, s| {
             for start in (0..labels.len()).step_by(CHUNK_ROWS) {
                 let m = CHUNK_ROWS.min(labels.len() - start);
                 let first = row0 + start;
@@ -131,8 +152,8 @@ pub(crate) fn full_pass(
                     }
                 }
             }
-        });
-    scratch.iter().map(|s| s.changed).sum()
+        },
+    )
 }
 
 /// One Lloyd assignment under Hamerly's bounds, after the centres moved by `shift` (per
@@ -167,15 +188,13 @@ pub(crate) fn bounded_pass(
             second_val = s;
         }
     }
-    labels
-        .par_chunks_mut(rows_per_block)
-        .zip(upper.par_chunks_mut(rows_per_block))
-        .zip(lower.par_chunks_mut(rows_per_block))
-        .zip(scratch.par_iter_mut())
-        .enumerate()
-        .for_each(|(block, (((labels, upper), lower), s))| {
-            s.clear();
-            let row0 = block * rows_per_block;
+    per_block(
+        rows_per_block,
+        labels,
+        upper,
+        lower,
+        scratch,
+        |row0, labels, upper, lower, s| {
             for local in 0..labels.len() {
                 let own = labels[local];
                 upper[local] += shift[own];
@@ -199,8 +218,8 @@ pub(crate) fn bounded_pass(
             if !s.doubtful.is_empty() {
                 settle(x, d, x_sq, centers, c_sq, row0, labels, upper, lower, s);
             }
-        });
-    scratch.iter().map(|s| s.changed).sum()
+        },
+    )
 }
 
 /// All k distances for the block's doubtful samples (one GEMM on their gathered rows):
