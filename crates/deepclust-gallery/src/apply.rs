@@ -285,7 +285,7 @@ pub fn apply_plan(
             return Err(GalleryError::Cancelled);
         }
         let photo = &photos[link.photo];
-        let joined = source_root.join(crate::relpath::to_path(&photo.rel_path));
+        let joined = crate::relpath::join(&source_root, &photo.rel_path);
         // Canonical so relative symlinks are computed between real locations.
         let source = fs::canonicalize(&joined).unwrap_or(joined);
         let outcome = apply_one(&source, photo, &out_dir.join(&link.target), mode);

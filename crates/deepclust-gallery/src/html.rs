@@ -314,7 +314,7 @@ pub fn write_content_report(
             if thumb.is_file() {
                 thumb
             } else {
-                r.input.join(crate::relpath::to_path(&p.rel_path))
+                crate::relpath::join(&r.input, &p.rel_path)
             }
         })
         .collect();

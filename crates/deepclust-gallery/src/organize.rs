@@ -13,8 +13,7 @@ use crate::manifest::{write_json_atomic, Manifest};
 use crate::places::{Geocoder, Place};
 use crate::plan::{build_plan, Assignment, GroupKind, Plan};
 use crate::prune::{
-    remove_stale, remove_stale_in, set_aside_old_versions, LibraryBytes, PreviousLinks,
-    PruneReport, SupersededCopy,
+    remove_stale, set_aside_old_versions, LibraryBytes, PreviousLinks, PruneReport, SupersededCopy,
 };
 use crate::scan::{scan, PhotoRecord, Progress, ScanParams, SkippedFile, OUTPUT_MARKER};
 use serde::{Deserialize, Serialize};
@@ -305,7 +304,13 @@ fn replace_previous_source(output: &Path, input: &Path, dry_run: bool, notes: &m
     let Some(links) = PreviousLinks::read(&output.join(MANIFEST_FILE), &previous) else {
         return;
     };
-    let pruned = remove_stale(&links.pairs(|_| true), &previous, output, dry_run);
+    let pruned = remove_stale(
+        &links.pairs(|_| true),
+        &previous,
+        output,
+        dry_run,
+        &LibraryBytes::default(),
+    );
     notes.push(format!(
         "--replace-source: {} {} links of {} (and {} emptied folders), kept {} not provably ours",
         if dry_run { "would remove" } else { "removed" },
@@ -1032,8 +1037,7 @@ pub fn organize(
     // dangling links go; see prune). A photo still there but skipped this run (unreadable
     // now) keeps its links.
     let tracked = |p: &str| {
-        in_library.contains(p)
-            || fs::symlink_metadata(input.join(crate::relpath::to_path(p))).is_err()
+        in_library.contains(p) || fs::symlink_metadata(crate::relpath::join(&input, p)).is_err()
     };
     // Photos edited since the earlier run (size or time differ), with the links it made.
     let edited: Vec<(String, Vec<PathBuf>)> = previous_links
@@ -1050,11 +1054,15 @@ pub fn organize(
                 .collect()
         })
         .unwrap_or_default();
-    let library = LibraryBytes::new(
-        photos
-            .iter()
-            .map(|p| (input.join(crate::relpath::to_path(&p.rel_path)), p.size)),
-    );
+    // Only an earlier run's links can be a renamed photo's old copies.
+    let library = match &previous_links {
+        Some(_) => LibraryBytes::new(
+            photos
+                .iter()
+                .map(|p| (crate::relpath::join(&input, &p.rel_path), p.size)),
+        ),
+        None => LibraryBytes::default(),
+    };
     // Old versions already set aside stay listed while they exist.
     report.superseded = previous_links
         .as_ref()
@@ -1095,7 +1103,7 @@ pub fn organize(
                             .is_some_and(|w| l.parent().is_some_and(|d| w.contains(d)))
                 })
                 .collect();
-            report.pruned = remove_stale_in(&stale, &input, &output, true, &library);
+            report.pruned = remove_stale(&stale, &input, &output, true, &library);
             report.pruned.merge(set_aside);
         }
         report.photos = photos;
@@ -1126,7 +1134,7 @@ pub fn organize(
                     .is_some_and(|&i| photos[i].rel_path != *p)
             })
             .collect();
-        let freed = remove_stale(&blocking, &input, &output, false);
+        let freed = remove_stale(&blocking, &input, &output, false, &library);
         report.pruned.merge(freed);
     }
     let applied = apply_plan(
@@ -1162,7 +1170,7 @@ pub fn organize(
                     .is_some_and(|c| c.contains(l.as_path()))
             })
             .collect();
-        let pruned = remove_stale_in(&stale, &input, &output, false, &library);
+        let pruned = remove_stale(&stale, &input, &output, false, &library);
         report.pruned.merge(pruned);
     }
     report.photos = photos;

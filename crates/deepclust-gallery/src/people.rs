@@ -270,8 +270,8 @@ pub fn write_face_cover(
         .and_then(|s| s.faces.as_ref())
         .ok_or("no face signals")?;
     let b = f.faces.get(face).ok_or("no such face")?.bbox;
-    let bytes = std::fs::read(input.join(crate::relpath::to_path(&photo.rel_path)))
-        .map_err(|e| e.to_string())?;
+    let bytes =
+        std::fs::read(crate::relpath::join(input, &photo.rel_path)).map_err(|e| e.to_string())?;
     let img = crate::thumbs::decode_thumbnail(&bytes, photo.kind, photo.orientation, decode_side)?;
     // The boxes are in the pixels of the scan's decode; scale if this one differs.
     let (sx, sy) = (

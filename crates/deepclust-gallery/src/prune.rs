@@ -199,12 +199,6 @@ pub enum Verdict {
     Keep(String),
 }
 
-/// Decides whether `target` (absolute, inside `out_dir`, both canonical or normalised) is our
-/// link/copy of `original`. See the module documentation for the rules.
-pub fn verdict(target: &Path, original: &Path, out_dir: &Path) -> Verdict {
-    verdict_in(target, original, out_dir, &LibraryBytes::default())
-}
-
 /// The photos now in the library by length, to recognise a renamed photo's old copy.
 #[derive(Debug, Default)]
 pub struct LibraryBytes {
@@ -231,17 +225,52 @@ impl LibraryBytes {
     }
 }
 
-fn verdict_in(target: &Path, original: &Path, out_dir: &Path, library: &LibraryBytes) -> Verdict {
+/// The folder holding `target` really is inside the output tree `out_dir` (canonical): a
+/// folder replaced by a symbolic link to the photo tree would otherwise expose originals.
+fn folder_inside(target: &Path, out_dir: &Path) -> bool {
+    target
+        .parent()
+        .and_then(|p| fs::canonicalize(p).ok())
+        .is_some_and(|p| p.starts_with(out_dir))
+}
+
+/// How a regular file of the output tree compares with the (existing) original.
+enum FileMatch {
+    /// It is the original itself (reached through the output tree).
+    TheOriginal,
+    /// A hard link to the original's inode, or a copy with the same bytes.
+    SameBytes,
+    /// Other bytes: an old version, or not ours.
+    Differs,
+}
+
+fn compare_file(
+    target: &Path,
+    meta: &fs::Metadata,
+    original: &Path,
+    original_canonical: &Path,
+) -> FileMatch {
+    if fs::canonicalize(target).ok().as_deref() == Some(original_canonical) {
+        return FileMatch::TheOriginal;
+    }
+    let same_len = || fs::metadata(original).is_ok_and(|m| m.len() == meta.len());
+    if same_inode(target, original)
+        || (same_len() && same_contents(target, original).unwrap_or(false))
+    {
+        FileMatch::SameBytes
+    } else {
+        FileMatch::Differs
+    }
+}
+
+/// Decides whether `target` (absolute, inside `out_dir`, both canonical or normalised) is our
+/// link/copy of `original`; `library` recognises a renamed photo's bytes. See the module
+/// documentation for the rules.
+pub fn verdict(target: &Path, original: &Path, out_dir: &Path, library: &LibraryBytes) -> Verdict {
     let Ok(meta) = fs::symlink_metadata(target) else {
         return Verdict::Gone;
     };
-    // The folder holding it must really be inside the output tree: a folder replaced by a
-    // symbolic link to the photo tree would otherwise expose originals to removal.
-    let parent_inside = target
-        .parent()
-        .and_then(|p| fs::canonicalize(p).ok())
-        .is_some_and(|p| p.starts_with(out_dir));
-    if !parent_inside {
+    if !folder_inside(target, out_dir) {
         return Verdict::Keep("its folder resolves outside the output directory".into());
     }
     let Ok(original_canonical) = fs::canonicalize(original) else {
@@ -257,17 +286,12 @@ fn verdict_in(target: &Path, original: &Path, out_dir: &Path, library: &LibraryB
     if !meta.is_file() {
         return Verdict::Keep("not a file or a link".into());
     }
-    if fs::canonicalize(target).ok().as_ref() == Some(&original_canonical) {
-        return Verdict::Keep("it is the original itself".into());
-    }
-    if same_inode(target, original) {
-        return Verdict::Ours;
-    }
-    let same_len = fs::metadata(original).is_ok_and(|m| m.len() == meta.len());
-    if same_len && same_contents(target, original).unwrap_or(false) {
-        Verdict::Ours
-    } else {
-        Verdict::Keep("a file that differs from the original (edited since, or not ours)".into())
+    match compare_file(target, &meta, original, &original_canonical) {
+        FileMatch::TheOriginal => Verdict::Keep("it is the original itself".into()),
+        FileMatch::SameBytes => Verdict::Ours,
+        FileMatch::Differs => Verdict::Keep(
+            "a file that differs from the original (edited since, or not ours)".into(),
+        ),
     }
 }
 
@@ -320,19 +344,9 @@ fn lexical_normal(path: &Path) -> PathBuf {
 }
 
 /// Removes each stale `(photo, link)` (link relative to `out_dir`, photo relative to `input`)
-/// that [`verdict`] proves ours; with `dry_run`, only reports what it would remove.
+/// that [`verdict`] proves ours, a renamed photo's copies and hard links included when their
+/// bytes are in `library`; with `dry_run`, only reports what it would remove.
 pub fn remove_stale(
-    stale: &[(String, PathBuf)],
-    input: &Path,
-    out_dir: &Path,
-    dry_run: bool,
-) -> PruneReport {
-    remove_stale_in(stale, input, out_dir, dry_run, &LibraryBytes::default())
-}
-
-/// [`remove_stale`], also removing a renamed photo's copies and hard links whose bytes are
-/// in `library`.
-pub fn remove_stale_in(
     stale: &[(String, PathBuf)],
     input: &Path,
     out_dir: &Path,
@@ -350,8 +364,8 @@ pub fn remove_stale_in(
             continue;
         }
         let target = out_canonical.join(link);
-        let original = input.join(crate::relpath::to_path(photo));
-        match verdict_in(&target, &original, &out_canonical, library) {
+        let original = crate::relpath::join(input, photo);
+        match verdict(&target, &original, &out_canonical, library) {
             Verdict::Gone => {}
             Verdict::Keep(reason) => {
                 report.kept.push((link.clone(), reason));
@@ -390,7 +404,7 @@ pub fn set_aside_old_versions(
     let mut report = PruneReport::default();
     let out_canonical = fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
     for (photo, links) in edited {
-        let original = input.join(crate::relpath::to_path(photo));
+        let original = crate::relpath::join(input, photo);
         let Ok(original_canonical) = fs::canonicalize(&original) else {
             continue;
         };
@@ -399,16 +413,12 @@ pub fn set_aside_old_versions(
             let Ok(meta) = fs::symlink_metadata(&target) else {
                 continue;
             };
-            let parent_inside = target
-                .parent()
-                .and_then(|p| fs::canonicalize(p).ok())
-                .is_some_and(|p| p.starts_with(&out_canonical));
             let old_version = meta.is_file()
-                && parent_inside
-                && fs::canonicalize(&target).ok().as_ref() != Some(&original_canonical)
-                && !same_inode(&target, &original)
-                && !(fs::metadata(&original).is_ok_and(|m| m.len() == meta.len())
-                    && same_contents(&target, &original).unwrap_or(false));
+                && folder_inside(&target, &out_canonical)
+                && matches!(
+                    compare_file(&target, &meta, &original, &original_canonical),
+                    FileMatch::Differs
+                );
             if !old_version {
                 continue;
             }
@@ -504,6 +514,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn verdicts_on_links_copies_and_foreign_files() {
+        let none = LibraryBytes::default();
         let d = tempfile::tempdir().unwrap();
         let root = fs::canonicalize(d.path()).unwrap();
         let lib = root.join("lib");
@@ -521,26 +532,43 @@ mod tests {
         std::os::unix::fs::symlink("../../../../lib/other.jpg", at("elsewhere.jpg")).unwrap();
         fs::create_dir(at("folder.jpg")).unwrap();
 
-        assert_eq!(verdict(&at("sym.jpg"), &original, &out), Verdict::Ours);
-        assert_eq!(verdict(&at("hard.jpg"), &original, &out), Verdict::Ours);
-        assert_eq!(verdict(&at("copy.jpg"), &original, &out), Verdict::Ours);
+        assert_eq!(
+            verdict(&at("sym.jpg"), &original, &out, &none),
+            Verdict::Ours
+        );
+        assert_eq!(
+            verdict(&at("hard.jpg"), &original, &out, &none),
+            Verdict::Ours
+        );
+        assert_eq!(
+            verdict(&at("copy.jpg"), &original, &out, &none),
+            Verdict::Ours
+        );
         assert!(matches!(
-            verdict(&at("edited.jpg"), &original, &out),
+            verdict(&at("edited.jpg"), &original, &out, &none),
             Verdict::Keep(_)
         ));
         assert!(matches!(
-            verdict(&at("elsewhere.jpg"), &original, &out),
+            verdict(&at("elsewhere.jpg"), &original, &out, &none),
             Verdict::Keep(_)
         ));
         assert!(matches!(
-            verdict(&at("folder.jpg"), &original, &out),
+            verdict(&at("folder.jpg"), &original, &out, &none),
             Verdict::Keep(_)
         ));
-        assert_eq!(verdict(&at("missing.jpg"), &original, &out), Verdict::Gone);
+        assert_eq!(
+            verdict(&at("missing.jpg"), &original, &out, &none),
+            Verdict::Gone
+        );
         // The original reached through a folder link that points into the library.
         std::os::unix::fs::symlink(&lib, out.join("by-event/2021/trap")).unwrap();
         assert!(matches!(
-            verdict(&out.join("by-event/2021/trap/p.jpg"), &original, &out),
+            verdict(
+                &out.join("by-event/2021/trap/p.jpg"),
+                &original,
+                &out,
+                &none
+            ),
             Verdict::Keep(_)
         ));
 
@@ -557,10 +585,10 @@ mod tests {
                 PathBuf::from("by-event/2021/trap/p.jpg"),
             )])
             .collect();
-        let dry = remove_stale(&stale, &lib, &out, true);
+        let dry = remove_stale(&stale, &lib, &out, true, &none);
         assert_eq!(dry.removed.len(), 3);
         assert!(at("sym.jpg").exists(), "a dry run removed a link");
-        let r = remove_stale(&stale, &lib, &out, false);
+        let r = remove_stale(&stale, &lib, &out, false, &none);
         assert_eq!(r.removed.len(), 3);
         assert_eq!(r.kept.len(), 2, "{:?}", r.kept);
         assert_eq!(fs::read(&original).unwrap(), b"photo bytes");
@@ -591,7 +619,7 @@ mod tests {
             )
         })
         .collect();
-        let r = remove_stale(&departed, &lib, &out, false);
+        let r = remove_stale(&departed, &lib, &out, false, &none);
         assert_eq!(
             r.removed,
             vec![PathBuf::from("by-event/2021/a/gone-sym.jpg")]
@@ -610,6 +638,7 @@ mod tests {
             &lib,
             &out,
             false,
+            &none,
         );
         assert_eq!((r.removed.len(), r.removed_folders), (1, 2));
         assert!(out.join("by-event").is_dir());

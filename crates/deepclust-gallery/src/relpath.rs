@@ -62,8 +62,13 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// The relative path a lossless string stands for (the inverse of [`relative`]).
-pub fn to_path(rel: &str) -> PathBuf {
+/// The file a lossless relative path names below `root` (the inverse of [`relative`]).
+pub fn join(root: &Path, rel: &str) -> PathBuf {
+    root.join(to_path(rel))
+}
+
+/// The relative path a lossless string stands for.
+fn to_path(rel: &str) -> PathBuf {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStringExt;
@@ -137,7 +142,7 @@ mod tests {
         let path = Path::new(OsStr::from_bytes(b"/lib/trip/\xff\xfe.png"));
         let rel = relative(root, path);
         assert_eq!(rel, "trip/\u{10ffff}\u{10fffe}.png");
-        assert_eq!(root.join(to_path(&rel)), path);
+        assert_eq!(join(root, &rel), path);
     }
 
     proptest! {
