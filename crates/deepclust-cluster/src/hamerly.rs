@@ -54,6 +54,24 @@ impl BoundScratch {
     }
 }
 
+/// Each sample's label and its two bounds (distances, not squared).
+pub(crate) struct Samples {
+    pub(crate) labels: Vec<usize>,
+    upper: Vec<f32>,
+    lower: Vec<f32>,
+}
+
+impl Samples {
+    /// `n` samples not assigned yet (the first pass is a [`full_pass`]).
+    pub(crate) fn unassigned(n: usize) -> Self {
+        Samples {
+            labels: vec![usize::MAX; n],
+            upper: vec![0.0; n],
+            lower: vec![0.0; n],
+        }
+    }
+}
+
 pub(crate) fn make_bound_scratch(n: usize, k: usize, d: usize) -> Vec<BoundScratch> {
     let n_blocks = n.div_ceil(block_rows(n, k, d));
     (0..n_blocks).map(|_| BoundScratch::new(k, d)).collect()
@@ -63,16 +81,15 @@ pub(crate) fn make_bound_scratch(n: usize, k: usize, d: usize) -> Vec<BoundScrat
 /// parallel, its scratch cleared first, and returns how many labels changed in all.
 fn per_block(
     rows_per_block: usize,
-    labels: &mut [usize],
-    upper: &mut [f32],
-    lower: &mut [f32],
+    samples: &mut Samples,
     scratch: &mut [BoundScratch],
     work: impl Fn(usize, &mut [usize], &mut [f32], &mut [f32], &mut BoundScratch) + Sync,
 ) -> usize {
-    labels
+    samples
+        .labels
         .par_chunks_mut(rows_per_block)
-        .zip(upper.par_chunks_mut(rows_per_block))
-        .zip(lower.par_chunks_mut(rows_per_block))
+        .zip(samples.upper.par_chunks_mut(rows_per_block))
+        .zip(samples.lower.par_chunks_mut(rows_per_block))
         .zip(scratch.par_iter_mut())
         .enumerate()
         .for_each(|(block, (((labels, upper), lower), s))| {
@@ -114,9 +131,7 @@ pub(crate) fn full_pass(
     x_sq: &[f32],
     centers: &[f32],
     c_sq: &[f32],
-    labels: &mut [usize],
-    upper: &mut [f32],
-    lower: &mut [f32],
+    samples: &mut Samples,
     scratch: &mut [BoundScratch],
 ) -> usize {
     let n = x_sq.len();
@@ -124,9 +139,7 @@ pub(crate) fn full_pass(
     let rows_per_block = block_rows(n, k, d);
     per_block(
         rows_per_block,
-        labels,
-        upper,
-        lower,
+        samples,
         scratch,
         |row0, labels, upper, lower, s| {
             for start in (0..labels.len()).step_by(CHUNK_ROWS) {
@@ -169,9 +182,7 @@ pub(crate) fn bounded_pass(
     c_sq: &[f32],
     shift: &[f32],
     half_gap: &[f32],
-    labels: &mut [usize],
-    upper: &mut [f32],
-    lower: &mut [f32],
+    samples: &mut Samples,
     scratch: &mut [BoundScratch],
 ) -> usize {
     let n = x_sq.len();
@@ -190,9 +201,7 @@ pub(crate) fn bounded_pass(
     }
     per_block(
         rows_per_block,
-        labels,
-        upper,
-        lower,
+        samples,
         scratch,
         |row0, labels, upper, lower, s| {
             for local in 0..labels.len() {

@@ -1,7 +1,9 @@
 //! Lloyd's K-Means with k-means++ seeding and restarts.
 
 use crate::assign::{assign_pass, make_scratch, row_sq_norms};
-use crate::hamerly::{bounded_pass, full_pass, half_gaps, make_bound_scratch, BoundScratch};
+use crate::hamerly::{
+    bounded_pass, full_pass, half_gaps, make_bound_scratch, BoundScratch, Samples,
+};
 use crate::init::{kmeans_plus_plus, random_rows};
 use crate::{check_data, require_non_negative, require_positive, ClusterError};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -238,9 +240,7 @@ fn lloyd(
 ) -> Result<KMeansModel, ClusterError> {
     let n = x_sq.len();
     let k = centers.nrows();
-    let mut labels = vec![usize::MAX; n];
-    let mut upper = vec![0.0f32; n];
-    let mut lower = vec![0.0f32; n];
+    let mut samples = Samples::unassigned(n);
     let mut n_iter = 0;
     let mut converged = false;
     // Per cluster: Σx, count, Σ‖x‖² of the current assignment (see crate::hamerly).
@@ -258,17 +258,7 @@ fn lloyd(
         let flat_centers = centers.as_slice().unwrap_or(&[]);
         let changed = match &moved {
             None => {
-                let changed = full_pass(
-                    flat,
-                    d,
-                    x_sq,
-                    flat_centers,
-                    &c_sq,
-                    &mut labels,
-                    &mut upper,
-                    &mut lower,
-                    scratch,
-                );
+                let changed = full_pass(flat, d, x_sq, flat_centers, &c_sq, &mut samples, scratch);
                 sums.iter_mut().for_each(|v| *v = 0.0);
                 counts.iter_mut().for_each(|v| *v = 0);
                 sq_sums.iter_mut().for_each(|v| *v = 0.0);
@@ -282,9 +272,7 @@ fn lloyd(
                 &c_sq,
                 shift,
                 &half_gaps(flat_centers, d, k),
-                &mut labels,
-                &mut upper,
-                &mut lower,
+                &mut samples,
                 scratch,
             ),
         };
@@ -311,21 +299,19 @@ fn lloyd(
         }
         let mut refill = false;
         if counts.contains(&0) {
-            let mut sums_now = sums.clone();
             let mut counts_now: Vec<u64> = counts.iter().map(|&c| c.max(0) as u64).collect();
             relocate_empty_clusters(
                 flat,
                 d,
                 x_sq,
                 &centers,
-                &labels,
-                &mut sums_now,
+                &samples.labels,
+                &mut sums,
                 &mut counts_now,
             );
             // The refilled centre comes from moved sums that no label records: the next
             // pass assigns every sample in full and rebuilds the totals.
             refill = counts_now.iter().zip(&counts).any(|(&a, &b)| a as i64 != b);
-            sums = sums_now;
             counts = counts_now.iter().map(|&c| c as i64).collect();
         }
         let mut shift_total = 0.0f64;
@@ -357,6 +343,7 @@ fn lloyd(
     let c_sq = row_sq_norms(centers.view());
     let mut scratch_final = make_scratch(n, k, d, false);
     let flat_centers = centers.as_slice().unwrap_or(&[]);
+    let mut labels = samples.labels;
     let inertia = assign_pass(
         flat,
         d,
