@@ -97,7 +97,7 @@ fn main() -> ExitCode {
     }
     let cancel = cli::install_ctrl_c();
     let result = match &cli.command {
-        Command::Demo(args) => commands::demo::run(args, cancel.clone()),
+        Command::Demo(args) => commands::demo::run(args, &cancel),
         Command::Kmeans(args) => commands::kmeans::run(args, cancel.clone()),
         Command::TrainAe(args) => commands::deep::run_train_ae(args, &cancel),
         Command::Dec(args) => commands::deep::run_dec_command(args, None, &cancel),

@@ -56,6 +56,15 @@ pub struct MnistArgs {
     /// Use only the first N images (overrides the preset).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Autoencoder optimizer (overrides the preset).
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerArg>,
+    /// Autoencoder learning rate (overrides the preset).
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Autoencoder batch size (overrides the preset).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Seed of everything.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -150,9 +159,9 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
     let ae_args = AeArgs {
         dims: vec![500, 500, 2000, 10],
         epochs,
-        batch_size: 256,
-        optimizer: OptimizerArg::Adam,
-        lr: 1e-3,
+        batch_size: args.batch_size.unwrap_or(256),
+        optimizer: args.optimizer.unwrap_or(OptimizerArg::Adam),
+        lr: args.lr.unwrap_or(1e-3),
         momentum: 0.9,
         seed: args.seed,
         augment: args.augment.clone(),
@@ -180,8 +189,9 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
         "N2D: UMAP n_neighbors 20, min_dist 0, 10 components, then a full-covariance Gaussian mixture"
     };
     outln!(
-        "config: autoencoder 784-{} Adam lr {} batch {} for {epochs} epochs, seed {}; {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
+        "config: autoencoder 784-{} {:?} lr {} batch {} for {epochs} epochs, seed {}; {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
         ae_args.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
+        ae_args.optimizer,
         ae_args.lr,
         ae_args.batch_size,
         args.seed,

@@ -156,6 +156,7 @@ pub fn generate(
                 taken: Some(taken),
                 gps,
                 orientation: None,
+                camera: None,
             },
         )?;
         let rel = format!("{year}/img_{i:05}.jpg");

@@ -58,4 +58,5 @@ pub use content::KChoice;
 pub use organize::{organize, OrganizeParams, OrganizeReport};
 pub use plan::GroupKind;
 pub use scan::Progress;
+pub mod sample_library;
 pub mod synth;

@@ -267,6 +267,17 @@ fn process_file(
         }
     }
     let Some(kind) = sniff(&head[..got]) else {
+        // A file named like an image we read but holding something else is worth telling
+        // (a failed download, a renamed document); any other file is simply not a photo.
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if let Some(ext @ ("jpg" | "jpeg" | "png")) = extension.as_deref() {
+            return skip(format!(
+                "named .{ext} but not an image: its content is neither JPEG nor PNG"
+            ));
+        }
         return Outcome::NotImage;
     };
     if size > params.max_file_bytes {
@@ -420,6 +431,44 @@ mod tests {
         // Published FNV-1a 64 test vectors.
         assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn a_file_named_like_an_image_but_holding_text_is_skipped_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("notes.jpg"), b"Shopping list").unwrap();
+        fs::write(dir.path().join("empty.PNG"), b"").unwrap();
+        fs::write(dir.path().join("notes.txt"), b"Shopping list").unwrap();
+        let cancel = AtomicBool::new(false);
+        let r = scan(
+            dir.path(),
+            &ScanParams::default(),
+            &HashMap::new(),
+            &|_| {},
+            &cancel,
+        )
+        .unwrap();
+        let mut skipped: Vec<(&str, &str)> = r
+            .skipped
+            .iter()
+            .map(|s| (s.rel_path.as_str(), s.reason.as_str()))
+            .collect();
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            vec![
+                (
+                    "empty.PNG",
+                    "named .png but not an image: its content is neither JPEG nor PNG"
+                ),
+                (
+                    "notes.jpg",
+                    "named .jpg but not an image: its content is neither JPEG nor PNG"
+                ),
+            ]
+        );
+        assert_eq!(r.other_files, 1);
+        assert!(r.photos.is_empty());
     }
 
     #[test]

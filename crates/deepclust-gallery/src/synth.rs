@@ -12,6 +12,8 @@ pub struct SynthExif {
     pub taken: Option<WallClock>,
     pub gps: Option<GpsPoint>,
     pub orientation: Option<u16>,
+    /// Camera make and model (IFD0 Make and Model), as phones write them.
+    pub camera: Option<(String, String)>,
 }
 
 struct Entry {
@@ -136,16 +138,33 @@ pub fn exif_block(meta: &SynthExif) -> Vec<u8> {
         gps_entries.push(ascii(3, if g.lon < 0.0 { "W" } else { "E" }));
         gps_entries.push(rationals(4, &dms(g.lon)));
     }
-    let mut ifd0_entries = Vec::new();
-    if let Some(o) = meta.orientation {
-        ifd0_entries.push(short(0x0112, o));
-    }
-    // Pointers are filled after the layout is known: IFD0 entry count fixes its size.
-    let n0 = ifd0_entries.len()
-        + usize::from(!exif_entries.is_empty())
-        + usize::from(!gps_entries.is_empty());
-    // Every IFD0 entry here (orientation, two pointers) fits inline: no heap.
-    let ifd0_size = 2 + n0 as u32 * 12 + 4;
+    let ifd0_entries = |exif_at: Option<u32>, gps_at: Option<u32>| {
+        let mut entries = Vec::new();
+        if let Some(o) = meta.orientation {
+            entries.push(short(0x0112, o));
+        }
+        if let Some((make, model)) = &meta.camera {
+            entries.push(ascii(0x010F, make));
+            entries.push(ascii(0x0110, model));
+        }
+        if let Some(at) = exif_at {
+            entries.push(long(0x8769, at));
+        }
+        if let Some(at) = gps_at {
+            entries.push(long(0x8825, at));
+        }
+        entries
+    };
+    // IFD0's size does not depend on the pointer values: lay it out once with placeholders.
+    let placeholder = |present: bool| present.then_some(0);
+    let ifd0_size = ifd(
+        ifd0_entries(
+            placeholder(!exif_entries.is_empty()),
+            placeholder(!gps_entries.is_empty()),
+        ),
+        8,
+    )
+    .len() as u32;
     let exif_at = 8 + ifd0_size;
     let exif_bytes = if exif_entries.is_empty() {
         Vec::new()
@@ -158,14 +177,13 @@ pub fn exif_block(meta: &SynthExif) -> Vec<u8> {
     } else {
         ifd(gps_entries, gps_at)
     };
-    if !exif_bytes.is_empty() {
-        ifd0_entries.push(long(0x8769, exif_at));
-    }
-    if !gps_bytes.is_empty() {
-        ifd0_entries.push(long(0x8825, gps_at));
-    }
-    let mut ifd0_bytes = ifd(ifd0_entries, 8);
-    ifd0_bytes.resize(ifd0_size as usize, 0);
+    let ifd0_bytes = ifd(
+        ifd0_entries(
+            (!exif_bytes.is_empty()).then_some(exif_at),
+            (!gps_bytes.is_empty()).then_some(gps_at),
+        ),
+        8,
+    );
     let mut out = b"MM\0\x2a\0\0\0\x08".to_vec();
     out.extend_from_slice(&ifd0_bytes);
     out.extend_from_slice(&exif_bytes);
@@ -210,6 +228,7 @@ mod tests {
                 lon: 151.2093,
             }),
             orientation: Some(3),
+            camera: Some(("Google".into(), "Pixel 8".into())),
         };
         let bytes = jpeg_with_exif(&solid(16, 16, [1, 2, 3]), &meta).unwrap();
         let info = parse_exif(find_exif_block(&bytes, ImageKind::Jpeg).unwrap()).unwrap();
@@ -222,6 +241,7 @@ mod tests {
             "{g:?}"
         );
         assert_eq!(info.orientation, 3);
+        assert_eq!(info.camera.as_deref(), Some("Google Pixel 8"));
         // The image still decodes.
         assert!(crate::thumbs::decode_thumbnail(&bytes, ImageKind::Jpeg, 3, 160).is_ok());
     }

@@ -46,6 +46,7 @@ fn paris_shot(kind: usize, seed: u64, taken: &str) -> Vec<u8> {
             taken: Some(at(taken, Some(120))),
             gps: Some(PARIS),
             orientation: None,
+            camera: None,
         },
     )
     .unwrap()
@@ -91,6 +92,7 @@ fn make_library(root: &Path) {
                 taken: Some(at(taken, off)),
                 gps,
                 orientation: None,
+                camera: None,
             },
         )
         .unwrap()
@@ -300,6 +302,7 @@ fn originals_never_change_in_any_link_mode() {
                 taken: Some(at("2021:06:01 18:00:00", Some(120))),
                 gps: Some(PARIS),
                 orientation: None,
+                camera: None,
             },
         )
         .unwrap();
@@ -815,6 +818,7 @@ fn stale_copies_of_an_edited_photo_are_set_aside() {
                 taken: Some(at(taken, None)),
                 gps: None,
                 orientation: None,
+                camera: None,
             },
         )
         .unwrap()
