@@ -308,3 +308,148 @@ pub fn album_name(
         orientation,
     })
 }
+
+/// "portrait" or "landscape" when at least 70% of the members are.
+fn dominant_orientation(members: &[&PhotoRecord]) -> Option<&'static str> {
+    let n = members.len().max(1) as f32;
+    let share = |f: &dyn Fn(f32, f32) -> bool| {
+        members
+            .iter()
+            .filter(|p| f(p.thumb_width as f32, p.thumb_height as f32))
+            .count() as f32
+            / n
+    };
+    if share(&|w, h| h > 1.2 * w) >= 0.7 {
+        Some("portrait")
+    } else if share(&|w, h| w > 1.2 * h) >= 0.7 {
+        Some("landscape")
+    } else {
+        None
+    }
+}
+
+/// A word for a mean colour (RGB in 0..=1): "dark", "white", "grey" or the hue.
+pub fn tone_word(rgb: [f32; 3]) -> &'static str {
+    let [r, g, b] = rgb;
+    let luma = 0.299 * r + 0.587 * g + 0.114 * b;
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    if luma < 0.22 {
+        "dark"
+    } else if max - min < 0.1 {
+        if luma > 0.75 {
+            "white"
+        } else {
+            "grey"
+        }
+    } else if max == g {
+        "green"
+    } else if max == b {
+        "blue"
+    } else if g > 0.75 * r {
+        "yellow"
+    } else if b > 0.75 * r {
+        "pink"
+    } else {
+        "red"
+    }
+}
+
+/// An album's name without model signals, from what the files themselves tell: whether a
+/// camera took the pictures (EXIF make and model) or they are screenshots and saved images,
+/// their mean tone (from the model-free embedding's colour statistics) and shape. `None` when
+/// the members' embeddings are not the model-free layout.
+pub fn plain_album_name(members: &[&PhotoRecord]) -> Option<AlbumName> {
+    let n = members.len();
+    if n == 0 {
+        return None;
+    }
+    let mut tone = [0f32; 3];
+    for p in members {
+        let e = &p.content.as_ref()?.embedding;
+        if e.len() != crate::thumbs::EMBEDDING_DIM {
+            return None;
+        }
+        // The last six values are (mean, sd) per RGB channel, each times 4.
+        let tail = &e[e.len() - 6..];
+        for (c, t) in tone.iter_mut().enumerate() {
+            *t += tail[2 * c] / 4.0 / n as f32;
+        }
+    }
+    let camera = members.iter().filter(|p| p.camera.is_some()).count() as f32 / n as f32;
+    let what = if camera >= DOMINANT {
+        "Camera photos"
+    } else {
+        "Screenshots & saved pictures"
+    };
+    let word = tone_word(tone);
+    let pct = |x: f32| (x * 100.0).round() as u32;
+    Some(AlbumName {
+        name: format!("{what}, {word}"),
+        tags: Vec::new(),
+        why: format!(
+            "no content models: {}% from a camera (EXIF make and model), mean colour RGB {:.2} {:.2} {:.2} ({word})",
+            pct(camera),
+            tone[0],
+            tone[1],
+            tone[2]
+        ),
+        orientation: dominant_orientation(members),
+    })
+}
+
+#[cfg(test)]
+mod plain_name_tests {
+    use super::*;
+
+    #[test]
+    fn tone_words_of_plain_colours() {
+        assert_eq!(tone_word([0.05, 0.05, 0.1]), "dark");
+        assert_eq!(tone_word([0.95, 0.94, 0.93]), "white");
+        assert_eq!(tone_word([0.5, 0.5, 0.52]), "grey");
+        assert_eq!(tone_word([0.3, 0.6, 0.25]), "green");
+        assert_eq!(tone_word([0.4, 0.6, 0.9]), "blue");
+        assert_eq!(tone_word([0.9, 0.8, 0.3]), "yellow");
+        assert_eq!(tone_word([0.9, 0.3, 0.8]), "pink");
+        assert_eq!(tone_word([0.8, 0.2, 0.2]), "red");
+    }
+
+    #[test]
+    fn camera_photos_and_screenshots_are_told_apart_without_models() {
+        let record = |camera: bool, rgb: [u8; 3], w: u32, h: u32| {
+            let img = crate::thumbs::solid(w, h, rgb);
+            PhotoRecord {
+                rel_path: "x.jpg".into(),
+                size: 1,
+                mtime_secs: 0,
+                mtime_nanos: 0,
+                kind: crate::sniff::ImageKind::Jpeg,
+                taken: crate::civil::WallClock::from_unix_utc(0),
+                time_source: crate::exif_meta::TimeSource::FileMtime,
+                gps: None,
+                orientation: 1,
+                camera: camera.then(|| "Google Pixel 8".to_string()),
+                thumb_width: w,
+                thumb_height: h,
+                content: Some(crate::thumbs::features(&img)),
+                notes: vec![],
+                content_hash: 0,
+            }
+        };
+        let photos = [
+            record(true, [40, 140, 50], 160, 120),
+            record(true, [50, 150, 60], 160, 120),
+        ];
+        let refs: Vec<&PhotoRecord> = photos.iter().collect();
+        let name = plain_album_name(&refs).unwrap();
+        assert_eq!(name.name, "Camera photos, green");
+        assert_eq!(name.orientation, Some("landscape"));
+        let shots = [
+            record(false, [20, 20, 30], 90, 180),
+            record(false, [30, 30, 30], 90, 180),
+        ];
+        let refs: Vec<&PhotoRecord> = shots.iter().collect();
+        let name = plain_album_name(&refs).unwrap();
+        assert_eq!(name.name, "Screenshots & saved pictures, dark");
+        assert_eq!(name.orientation, Some("portrait"));
+    }
+}

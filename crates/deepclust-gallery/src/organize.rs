@@ -656,7 +656,8 @@ fn content_albums(
         let where_when = cluster_name(c, &cities, &months);
         let where_when = (!where_when.starts_with("cluster ")).then(|| strip_count(&where_when));
         let records: Vec<&PhotoRecord> = members.iter().map(|&i| &photos[i]).collect();
-        let album = crate::albums::album_name(&records, &class_name);
+        let album = crate::albums::album_name(&records, &class_name)
+            .or_else(|| crate::albums::plain_album_name(&records));
         let base = match (&album, &where_when) {
             (Some(a), Some(w)) => format!("{} - {w}", a.name),
             (Some(a), None) => a.name.clone(),

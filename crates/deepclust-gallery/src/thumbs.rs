@@ -191,6 +191,9 @@ pub fn dhash(img: &RgbImage) -> u64 {
     hash
 }
 
+/// Length of [`embed`]'s vector: 16x16 grid, 64 colour bins, 9 texture values, 6 tone values.
+pub const EMBEDDING_DIM: usize = (GRAY_GRID * GRAY_GRID) as usize + 64 + 9 + 6;
+
 /// The model-free embedding of a thumbnail, in four blocks:
 /// 1. a 16x16 grayscale grid, each image standardised to zero mean and unit variance
 ///    (layout and shape, independent of exposure), weight 1 per value;
@@ -203,7 +206,7 @@ pub fn dhash(img: &RgbImage) -> u64 {
 /// caller standardises each dimension over the library before clustering anyway.
 pub fn embed(img: &RgbImage) -> Vec<f32> {
     let gray = to_gray(img);
-    let mut out = Vec::with_capacity(256 + 64 + 9 + 6);
+    let mut out = Vec::with_capacity(EMBEDDING_DIM);
 
     let small = imageops::resize(&gray, GRAY_GRID, GRAY_GRID, imageops::FilterType::Triangle);
     let vals: Vec<f32> = small.pixels().map(|p| f32::from(p[0]) / 255.0).collect();
