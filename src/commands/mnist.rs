@@ -56,6 +56,10 @@ pub struct MnistArgs {
     /// Use only the first N images (overrides the preset).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Autoencoder widths after the input, the last is the code (overrides the preset's
+    /// 500,500,2000,10).
+    #[arg(long, value_delimiter = ',')]
+    pub dims: Option<Vec<usize>>,
     /// Autoencoder optimizer (overrides the preset).
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,
@@ -157,7 +161,7 @@ pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
     }
     outln!("data: {}", describe(&ds));
     let ae_args = AeArgs {
-        dims: vec![500, 500, 2000, 10],
+        dims: args.dims.clone().unwrap_or_else(|| vec![500, 500, 2000, 10]),
         epochs,
         batch_size: args.batch_size.unwrap_or(256),
         optimizer: args.optimizer.unwrap_or(OptimizerArg::Adam),
