@@ -535,29 +535,6 @@ pub struct ResultRow {
     pub seconds: f64,
 }
 
-pub fn print_table(rows: &[ResultRow]) {
-    outln!("| method | protocol | NMI | ACC | ARI | time (s) |\n|---|---|---|---|---|---|");
-    for r in rows {
-        match r.scores {
-            Some(s) => outln!(
-                "| {} | {} | {:.4} | {:.4} | {:.4} | {:.1} |",
-                r.method,
-                r.protocol,
-                s.nmi,
-                s.acc,
-                s.ari,
-                r.seconds
-            ),
-            None => outln!(
-                "| {} | {} | - | - | - | {:.1} |",
-                r.method,
-                r.protocol,
-                r.seconds
-            ),
-        }
-    }
-}
-
 /// The autoencoder's loss per epoch, for the report.
 pub fn ae_curve(ae: &Autoencoder) -> Vec<AeEpoch> {
     ae.history()

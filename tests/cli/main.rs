@@ -3,6 +3,7 @@
 mod demo;
 mod faults;
 mod kmeans;
+mod mnist;
 mod models;
 mod organize;
 
