@@ -48,7 +48,11 @@ pub fn run(args: &DemoArgs, cancel: &AtomicBool) -> Result<()> {
     print_summary(&report, &library);
     if args.digits > 0 {
         outln!();
-        digits_table(args.digits, args.seed, cancel)?;
+        let ae_dir = args
+            .out
+            .join(format!("digits-{}-seed-{}", args.digits, args.seed))
+            .join("autoencoder");
+        digits_table(args.digits, args.seed, &ae_dir, cancel)?;
     }
     outln!(
         "\ndemo finished in {:.1} s",
@@ -256,7 +260,8 @@ fn print_summary(report: &OrganizeReport, library: &SampleLibrary) {
 }
 
 /// Raw K-Means vs autoencoder + K-Means vs N2D on generated digits (labels only to score).
-fn digits_table(n: usize, seed: u64, cancel: &AtomicBool) -> Result<()> {
+/// The autoencoder is saved in `ae_dir` and reused by a re-run with the same digits and seed.
+fn digits_table(n: usize, seed: u64, ae_dir: &Path, cancel: &AtomicBool) -> Result<()> {
     let ds = synthetic::digits(n, seed);
     outln!("deep clustering on {n} generated 28x28 digits (10 classes; labels only to score):");
     let truth = ds.labels.clone().unwrap_or_default();
@@ -283,14 +288,28 @@ fn digits_table(n: usize, seed: u64, cancel: &AtomicBool) -> Result<()> {
         .batch_size(DIGITS_AE_BATCH)
         .optimizer(Optimizer::adam(), 1e-3)
         .seed(seed);
-    let mut ae = Autoencoder::new(config)?;
-    let bar = progress_bar(DIGITS_AE_EPOCHS as u64, "epochs");
-    bar.set_message("autoencoder 784-500-500-2000-10");
-    let outcome = ae.train(ds.features.view(), None, &mut |_| bar.inc(1), cancel);
-    bar.finish_and_clear();
-    if outcome?.cancelled {
-        bail!("interrupted");
-    }
+    let saved = ae_dir
+        .join("config.json")
+        .exists()
+        .then(|| Autoencoder::load(ae_dir).ok())
+        .flatten()
+        .filter(|ae| ae.epochs_done() == DIGITS_AE_EPOCHS && ae.config().dims == config.dims);
+    let (ae, trained) = match saved {
+        Some(ae) => (ae, false),
+        None => {
+            let mut ae = Autoencoder::new(config)?;
+            let bar = progress_bar(DIGITS_AE_EPOCHS as u64, "epochs");
+            bar.set_message("autoencoder 784-500-500-2000-10");
+            let outcome = ae.train(ds.features.view(), None, &mut |_| bar.inc(1), cancel);
+            bar.finish_and_clear();
+            if outcome?.cancelled {
+                bail!("interrupted");
+            }
+            ae.save(ae_dir)
+                .with_context(|| format!("cannot save the autoencoder in {}", ae_dir.display()))?;
+            (ae, true)
+        }
+    };
     let codes = ae.encode(ds.features.view())?;
     let ae_seconds = start.elapsed().as_secs_f64();
     let code_kmeans = KMeans::params(10).n_init(20).seed(seed).fit(codes.view())?;
@@ -312,6 +331,12 @@ fn digits_table(n: usize, seed: u64, cancel: &AtomicBool) -> Result<()> {
         ae_seconds + start.elapsed().as_secs_f64(),
     ));
 
+    if !trained {
+        outln!(
+            "(the autoencoder of an earlier demo, {}: its training time is not counted)",
+            ae_dir.display()
+        );
+    }
     outln!("| method | NMI | ACC | ARI | seconds |\n|---|---|---|---|---|");
     for (name, s, seconds) in &rows {
         outln!(

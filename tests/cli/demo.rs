@@ -109,6 +109,19 @@ fn demo_generates_a_library_organizes_it_and_reruns_incrementally() {
     let again = stdout(&second);
     assert!(again.contains("(from an earlier demo)"), "{again}");
     assert!(again.contains("32 photos (32 from the cache"), "{again}");
+    assert!(
+        again.contains("(the autoencoder of an earlier demo"),
+        "{again}"
+    );
+    // The reused autoencoder gives the same table (scores; the time column differs).
+    let scores = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| method"))
+            .map(|l| l.rsplitn(3, '|').nth(2).unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(scores(&again), scores(&text));
+    assert_eq!(scores(&text).len(), 3, "{text}");
     assert_eq!(snapshot(&photos), before, "an original changed");
 
     // Another size in the same folder is refused, not mixed in.
