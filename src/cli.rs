@@ -206,3 +206,42 @@ pub fn print_scores(
     outln!("contingency (rows: true class, columns: clusters in matched order)\n{table}");
     Ok(Some(scores))
 }
+
+/// One progress bar per stage of the organizer (scan, autoencoder, link), created when the
+/// stage reports its first progress and cleared when the next one starts.
+#[derive(Default)]
+pub struct StageBars {
+    current: std::sync::Mutex<Option<(&'static str, ProgressBar)>>,
+}
+
+impl StageBars {
+    pub fn update(&self, p: deepclust_gallery::Progress) {
+        let Ok(mut slot) = self.current.lock() else {
+            return;
+        };
+        if slot.as_ref().is_none_or(|(stage, _)| *stage != p.stage) {
+            if let Some((_, old)) = slot.take() {
+                old.finish_and_clear();
+            }
+            let (unit, message) = match p.stage {
+                "scan" => ("files", "reading photos"),
+                "autoencoder" => ("epochs", "training the thumbnail autoencoder"),
+                _ => ("links", "linking"),
+            };
+            let b = progress_bar(p.total as u64, unit);
+            b.set_message(message);
+            *slot = Some((p.stage, b));
+        }
+        if let Some((_, b)) = slot.as_ref() {
+            b.set_position(p.done as u64);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Ok(mut slot) = self.current.lock() {
+            if let Some((_, b)) = slot.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+}

@@ -3,21 +3,19 @@
 //! over three trips and home), organizes it by date, event, place and content, prints what it
 //! found, then shows deep clustering beating K-Means on generated digits.
 
-use crate::cli::progress_bar;
+use crate::cli::{progress_bar, StageBars};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use deepclust::cluster::KMeans;
 use deepclust::data::synthetic;
 use deepclust::gallery::sample_library::{write_sample_library, SampleLibrary, DESCRIPTION_FILE};
-use deepclust::gallery::{organize, GroupKind, OrganizeParams, OrganizeReport, Progress};
+use deepclust::gallery::{organize, GroupKind, OrganizeParams, OrganizeReport};
 use deepclust::metrics::Scores;
 use deepclust::nn::{Autoencoder, AutoencoderConfig, Optimizer};
 use deepclust::pipeline::{n2d, N2dParams};
-use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -136,28 +134,10 @@ fn organize_library(args: &DemoArgs, photos: &Path, cancel: &AtomicBool) -> Resu
         photos.display(),
         out.display()
     );
-    let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
-    let on_progress = |p: Progress| {
-        let Ok(mut slot) = bar.lock() else { return };
-        if slot.as_ref().is_none_or(|(stage, _)| *stage != p.stage) {
-            if let Some((_, old)) = slot.take() {
-                old.finish_and_clear();
-            }
-            let b = progress_bar(p.total as u64, "items");
-            b.set_message(p.stage);
-            *slot = Some((p.stage, b));
-        }
-        if let Some((_, b)) = slot.as_ref() {
-            b.set_position(p.done as u64);
-        }
-    };
+    let bars = StageBars::default();
     let start = Instant::now();
-    let result = organize(&params, &on_progress, cancel);
-    if let Ok(mut slot) = bar.lock() {
-        if let Some((_, b)) = slot.take() {
-            b.finish_and_clear();
-        }
-    }
+    let result = organize(&params, &|p| bars.update(p), cancel);
+    bars.finish();
     let report = result.with_context(|| format!("organizing {}", photos.display()))?;
     for note in &report.notes {
         outln!("note: {note}");

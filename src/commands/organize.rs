@@ -1,20 +1,18 @@
 //! `deepclust organize`: sort a photo tree into dated, event, place and content folders made
 //! of links, without ever touching the originals.
 
-use crate::cli::progress_bar;
+use crate::cli::StageBars;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use deepclust_gallery::apply::LinkOutcome;
 use deepclust_gallery::content::KChoice;
 use deepclust_gallery::relpath::display;
 use deepclust_gallery::{
-    organize, AutoencoderParams, EmbeddingKind, GroupKind, LinkMode, OrganizeParams,
-    OrganizeReport, Progress,
+    organize, AutoencoderParams, EmbeddingKind, GroupKind, LinkMode, OrganizeParams, OrganizeReport,
 };
-use indicatif::ProgressBar;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ByArg {
@@ -213,35 +211,11 @@ impl OrganizeArgs {
 
 pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     let params = args.params()?;
-    // One bar per stage (scan, autoencoder, link), created when the stage reports its first progress.
-    let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
-    let on_progress = |p: Progress| {
-        let Ok(mut slot) = bar.lock() else { return };
-        if slot.as_ref().is_none_or(|(stage, _)| *stage != p.stage) {
-            if let Some((_, old)) = slot.take() {
-                old.finish_and_clear();
-            }
-            let (unit, message) = match p.stage {
-                "scan" => ("files", "reading photos"),
-                "autoencoder" => ("epochs", "training the thumbnail autoencoder"),
-                _ => ("links", "linking"),
-            };
-            let b = progress_bar(p.total as u64, unit);
-            b.set_message(message);
-            *slot = Some((p.stage, b));
-        }
-        if let Some((_, b)) = slot.as_ref() {
-            b.set_position(p.done as u64);
-        }
-    };
+    let bars = StageBars::default();
     let started = std::time::Instant::now();
-    let result = organize(&params, &on_progress, &cancel);
+    let result = organize(&params, &|p| bars.update(p), &cancel);
     let organize_seconds = started.elapsed().as_secs_f64();
-    if let Ok(mut slot) = bar.lock() {
-        if let Some((_, b)) = slot.take() {
-            b.finish_and_clear();
-        }
-    }
+    bars.finish();
     let report = result.with_context(|| format!("organizing {}", args.photos.display()))?;
     print_report(&report, args.dry_run);
     if let Some(dir) = &args.report {

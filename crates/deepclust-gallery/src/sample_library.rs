@@ -811,24 +811,19 @@ fn greeting_card(rng: &mut ChaCha8Rng) -> RgbImage {
 fn whiteboard(rng: &mut ChaCha8Rng, digits: &[&[f32]]) -> RgbImage {
     let (w, h) = (320, 240);
     let mut img = RgbImage::from_pixel(w, h, Rgb(jitter(rng, [185, 180, 170], 20)));
+    // The frame, then the board inside it: (left/right margin, top, bottom margin, colour).
     let frame = jitter(rng, [150, 150, 155], 10);
-    fill_rect(
-        &mut img,
-        10,
-        12,
-        i64::from(w) - 10,
-        i64::from(h) - 20,
-        frame,
-    );
     let board = jitter(rng, [240, 242, 240], 6);
-    fill_rect(
-        &mut img,
-        15,
-        17,
-        i64::from(w) - 15,
-        i64::from(h) - 25,
-        board,
-    );
+    for (side, top, bottom, c) in [(10, 12, 20, frame), (15, 17, 25, board)] {
+        fill_rect(
+            &mut img,
+            side,
+            top,
+            i64::from(w) - side,
+            i64::from(h) - bottom,
+            c,
+        );
+    }
     let markers: [Color; 4] = [[30, 60, 170], [25, 25, 25], [190, 30, 30], [20, 130, 60]];
     // Generated handwritten digits, drawn large, as sums and diagrams on the board.
     for k in 0..rng.gen_range(3..7) {
