@@ -5,6 +5,9 @@
 //! Peer: `bench/torch_ae_throughput.py` does the same in PyTorch.
 //!
 //! GFLOP/s counts 6 * params flops per sample and step (forward 2, backward 4).
+//! `AE_DATA=DIR` (an MNIST IDX folder) trains on the first `AE_SAMPLES` real images instead
+//! of uniform noise: real pixels are mostly zero, which changes the gradients' magnitudes.
+//! `AE_AUGMENT=1` adds DEC-DA's shifts and rotations (28 x 28 images), as `mnist --quick`.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::sync::atomic::AtomicBool;
@@ -31,8 +34,22 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(16384);
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let x = Array2::from_shape_fn((samples, 784), |_| rng.gen_range(0.0f32..1.0));
+    let x = match std::env::var_os("AE_DATA") {
+        Some(dir) => {
+            let data = deepclust_data::load_idx_dir(
+                std::path::Path::new(&dir),
+                deepclust_data::IdxSubset::All,
+            )
+            .unwrap_or_else(|e| panic!("cannot load {}: {e}", dir.to_string_lossy()));
+            let n = samples.min(data.features.nrows());
+            println!("data: the first {n} images of {}", dir.to_string_lossy());
+            data.features.slice(ndarray::s![..n, ..]).to_owned()
+        }
+        None => {
+            let mut rng = ChaCha8Rng::seed_from_u64(0);
+            Array2::from_shape_fn((samples, 784), |_| rng.gen_range(0.0f32..1.0))
+        }
+    };
     let never = AtomicBool::new(false);
     println!(
         "threads: {}, gemm backend: {}",
@@ -43,13 +60,20 @@ fn main() {
         let config = AutoencoderConfig::default()
             .batch_size(batch)
             .epochs(1)
-            .seed(1);
+            .seed(1)
+            .augmentation(
+                std::env::var_os("AE_AUGMENT").map(|_| deepclust_nn::Augmentation::dec_da(28, 28)),
+            );
         let mut model = Autoencoder::new(config).unwrap();
         let params = model.network().n_params();
-        // Warm-up epoch (page faults, gemm packing buffers), then 2 timed epochs.
+        // Warm-up epoch (page faults, gemm packing buffers), then AE_EPOCHS (2) timed epochs.
         model.train(x.view(), None, &mut |_| {}, &never).unwrap();
+        let timed: usize = std::env::var("AE_EPOCHS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2);
         let mut rates = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..timed {
             model
                 .train(
                     x.view(),
