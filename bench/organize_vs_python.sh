@@ -7,14 +7,24 @@ photos=${1:?photos folder}
 rounds=${2:-3}
 models=${MODELS:-../shared/models}
 bin=target/release/deepclust
+py=python3
+[ -x bench/.venv/bin/python ] && py=bench/.venv/bin/python
+# onnxruntime for deepclust: the same wheel the Python peer imports, unless already set.
+if [ -z "${ORT_DYLIB_PATH:-}" ]; then
+  ORT_DYLIB_PATH=$("$py" -c 'import onnxruntime, glob, os; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])')
+  export ORT_DYLIB_PATH
+fi
+echo "onnxruntime: $ORT_DYLIB_PATH; python: $py"
 n=$(find "$photos" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) | wc -l)
 echo "photos: $n; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$rounds"); do
   out=$(mktemp -d)/o
   t0=$(date +%s.%N)
-  "$bin" organize "$photos" --out "$out" --by content --no-html --models "$models" >/dev/null 2>&1
+  # --embedding models: an error, not a silent fallback to the statistics, if the runtime is missing.
+  "$bin" organize "$photos" --out "$out" --by content --no-html --models "$models" --embedding models >/dev/null 2>"$out.log" \
+    || { cat "$out.log" >&2; exit 1; }
   t1=$(date +%s.%N)
-  python3 bench/gallery_signals.py --photos "$photos" --models "$models" --out "$(mktemp -d)/sig.npz" 2>/dev/null
+  "$py" bench/gallery_signals.py --photos "$photos" --models "$models" --out "$(mktemp -d)/sig.npz" 2>/dev/null
   t2=$(date +%s.%N)
   python3 - "$n" "$t0" "$t1" "$t2" "$r" <<'PY'
 import sys

@@ -5,7 +5,7 @@
 #
 #   bench/run_all.sh [--allow-busy] [--only NAME[,NAME...]] [--ae AE_DIR] [--photos DIR]
 #
-# NAME: kmeans, ae, umap, n2d, organize. The peers run from bench/.venv when it exists, else
+# NAME: kmeans, ae, umap, n2d, organize-free, organize. The peers run from bench/.venv when it exists, else
 # from the system python3; one whose packages are missing is skipped with a message:
 #   python3 -m venv bench/.venv
 #   bench/.venv/bin/pip install numpy scikit-learn umap-learn torch onnxruntime pillow
@@ -21,7 +21,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 max_load=1.5
 allow_busy=0
-only="kmeans,ae,umap,n2d,organize"
+only="kmeans,ae,umap,n2d,organize-free,organize"
 ae_dir=""
 photos=../shared/data/gallery-dev
 while [ $# -gt 0 ]; do
@@ -103,6 +103,27 @@ elif has_py umap && has_py sklearn; then
   run_one n2d "$py" bench/n2d_vs_python.py --ae "$ae_dir" --mnist ../shared/data/mnist --rounds 3
 else
   skip n2d "umap-learn or scikit-learn is not installed for $py"
+fi
+
+# The model-free scan (EXIF, thumbnail, statistics embedding, thumbnail file) on 2,000
+# generated Fashion-MNIST JPEGs, against the same steps in Pillow + numpy (2 processes).
+if [ ! -d ../shared/data/fashion-mnist ]; then
+  skip organize-free "no ../shared/data/fashion-mnist to generate the library from"
+elif has_py PIL && has_py numpy; then
+  cargo build --release -q -p deepclust-gallery --example gallery_bench
+  gb_dir=$(mktemp -d)
+  target/release/examples/gallery_bench --idx ../shared/data/fashion-mnist --n 2000 --side 112 \
+    --work "$gb_dir" --embedding stats >/dev/null
+  organize_free() {
+    for round in 1 2 3; do
+      echo "round $round"
+      target/release/examples/gallery_bench --work "$gb_dir" --embedding stats | grep scan
+      "$py" bench/organizer_peer.py "$gb_dir/library" --variant pixels
+    done
+  }
+  run_one organize-free organize_free
+else
+  skip organize-free "Pillow or numpy is not installed for $py"
 fi
 
 if [ ! -d "$photos" ] || [ ! -d ../shared/models ]; then

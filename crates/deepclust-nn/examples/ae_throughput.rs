@@ -4,13 +4,17 @@
 //! Run: `cargo run --release -p deepclust-nn --example ae_throughput [-- 256 2048]`
 //! Peer: `bench/torch_ae_throughput.py` does the same in PyTorch.
 //!
-//! GFLOP/s counts 6 * params flops per sample and step (forward 2, backward 4).
+//! GFLOP/s counts 6 * params flops per sample and step (forward 2, backward 4); "of peak"
+//! divides it by the fp32 FMA peak measured on this machine at the start of the run.
 //! `AE_DATA=DIR` (an MNIST IDX folder) trains on the first `AE_SAMPLES` real images instead
 //! of uniform noise: real pixels are mostly zero, which changes the gradients' magnitudes.
 //! `AE_AUGMENT=1` adds DEC-DA's shifts and rotations (28 x 28 images), as `mnist --quick`.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::sync::atomic::AtomicBool;
+
+#[path = "common/fma_peak.rs"]
+mod fma_peak;
 
 use deepclust_nn::{Autoencoder, AutoencoderConfig};
 use ndarray::Array2;
@@ -56,6 +60,13 @@ fn main() {
         rayon::current_num_threads(),
         deepclust_nn::gemm::BACKEND
     );
+    let peak = fma_peak::measured_fma_peak();
+    match peak {
+        Some((gflops, isa)) => {
+            println!("measured FMA peak: {gflops:.1} GFLOP/s ({isa}, all threads)")
+        }
+        None => println!("measured FMA peak: not measured (no AVX2 + FMA on this CPU)"),
+    }
     for batch in batches {
         let config = AutoencoderConfig::default()
             .batch_size(batch)
@@ -84,10 +95,13 @@ fn main() {
                 .unwrap();
         }
         let best = rates.iter().cloned().fold(0.0f64, f64::max);
+        let gflops = 6.0 * params as f64 * best / 1e9;
+        let share = peak.map_or(String::new(), |(p, _)| {
+            format!(" ({:.0}% of peak)", 100.0 * gflops / p)
+        });
         println!(
-            "rust-{:8} batch {batch:5}: {best:8.0} samples/s  {:6.1} GFLOP/s  (params {params}, epochs of {samples} samples: {:?})",
+            "rust-{:8} batch {batch:5}: {best:8.0} samples/s  {gflops:6.1} GFLOP/s{share}  (params {params}, epochs of {samples} samples: {:?})",
             deepclust_nn::gemm::BACKEND,
-            6.0 * params as f64 * best / 1e9,
             rates.iter().map(|r| r.round()).collect::<Vec<_>>()
         );
     }

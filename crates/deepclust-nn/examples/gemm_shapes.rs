@@ -8,6 +8,9 @@ use std::time::Instant;
 
 use deepclust_nn::gemm::{matmul, Accumulate, Operand};
 
+#[path = "common/fma_peak.rs"]
+mod fma_peak;
+
 fn time_it(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
     let start = Instant::now();
@@ -29,6 +32,10 @@ fn main() {
             args
         }
     };
+    let peak = fma_peak::measured_fma_peak();
+    if let Some((gflops, isa)) = peak {
+        println!("measured FMA peak: {gflops:.1} GFLOP/s ({isa}, all threads)");
+    }
     let dims = [784usize, 500, 500, 2000, 10, 2000, 500, 500, 784];
     for n in batches {
         let reps = (4096 / n).max(2);
@@ -89,11 +96,12 @@ fn main() {
         }
         let total: f64 = totals.iter().sum();
         println!(
-            "batch {n:5} total: fwd {:.2} ms, dW {:.2} ms, dX {:.2} ms; {:.1} GFLOP/s, GEMM-only bound {:.0} samples/s",
+            "batch {n:5} total: fwd {:.2} ms, dW {:.2} ms, dX {:.2} ms; {:.1} GFLOP/s{}, GEMM-only bound {:.0} samples/s",
             totals[0] * 1e3,
             totals[1] * 1e3,
             totals[2] * 1e3,
             flops / total / 1e9,
+            peak.map_or(String::new(), |(p, _)| format!(" ({:.0}% of peak)", 100.0 * flops / total / 1e9 / p)),
             n as f64 / total
         );
     }
