@@ -18,6 +18,11 @@ if ldconfig -p | grep -q libopenblas.so; then
   engines+=("$target/ae_throughput_openblas")
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+# One untimed round first: on this VM the first minute of a heavy run is often slower for
+# every engine (seen 2026-12-04: 3,600 then 7,300 samples/s for the same binary).
+echo "--- warm-up round (not counted; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+for engine in "${engines[@]}"; do "$engine" 256 2048 >/dev/null; done
+bench/.venv/bin/python bench/torch_ae_throughput.py 256 2048 >/dev/null
 for r in $(seq "$rounds"); do
   echo "--- round $r (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   for engine in "${engines[@]}"; do "$engine" 256 2048 | grep -v '^threads'; done

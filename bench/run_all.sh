@@ -92,7 +92,7 @@ if has_py umap && has_py sklearn; then
   cargo build --release -q -p deepclust-manifold --example umap_bench
   "$py" bench/umap_vs_umaplearn.py --make-mnist ../shared/data/mnist --out-dir "$umap_dir" >/dev/null
   run_one umap "$py" bench/umap_vs_umaplearn.py --x "$umap_dir/mnist70k_pca10.npy" \
-    --labels "$umap_dir/mnist70k_labels.npy" --n-components 10 --n-neighbors 20 --min-dist 0
+    --labels "$umap_dir/mnist70k_labels.npy" --n-components 10 --n-neighbors 20 --min-dist 0 --rounds 3
 else
   skip umap "umap-learn or scikit-learn is not installed for $py"
 fi
