@@ -2,7 +2,7 @@
 //!
 //! * [`n2d`]: N2D (McConville et al. 2020): UMAP of an embedding (min_dist 0, Euclidean),
 //!   then a full-covariance Gaussian mixture; labels by highest responsibility. With
-//!   [`ClusterCount::Auto`] the number of clusters is the one of highest silhouette of the
+//!   [`KSelect::Auto`] the number of clusters is the one of highest silhouette of the
 //!   mixture's labels on the UMAP embedding (on a seeded sample of at most 2,000 rows) — no
 //!   labels. BIC is reported too, but on UMAP embeddings (min_dist 0 makes every sub-cluster
 //!   a tight clump) it keeps falling as k grows, so it is not used to choose.
@@ -31,21 +31,14 @@ pub enum PipelineError {
     InvalidParam(String),
 }
 
-/// How many clusters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ClusterCount {
-    Fixed(usize),
-    /// The highest silhouette of the mixture's labels among `min..=max` components.
-    Auto {
-        min: usize,
-        max: usize,
-    },
-}
+pub use deepclust_cluster::KSelect;
 
 /// Settings of [`n2d`]; defaults follow the N2D paper on MNIST.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct N2dParams {
-    pub clusters: ClusterCount,
+    /// A fixed number of components, or (`Auto`) the highest silhouette of the mixture's
+    /// labels among `min..=max` components.
+    pub clusters: KSelect,
     /// UMAP neighbourhood (N2D: 20 for MNIST).
     pub n_neighbors: usize,
     /// UMAP output dimension; `None`: the number of clusters (N2D), or `max` with `Auto`.
@@ -60,7 +53,7 @@ pub struct N2dParams {
 impl Default for N2dParams {
     fn default() -> Self {
         Self {
-            clusters: ClusterCount::Fixed(10),
+            clusters: KSelect::Fixed(10),
             n_neighbors: 20,
             umap_dims: None,
             gmm_n_init: 1,
@@ -151,10 +144,7 @@ fn n2d_once(
     progress: &mut dyn FnMut(UmapProgress),
     cancel: &AtomicBool,
 ) -> Result<N2dResult, PipelineError> {
-    let (k_min, k_max) = match params.clusters {
-        ClusterCount::Fixed(k) => (k, k),
-        ClusterCount::Auto { min, max } => (min, max),
-    };
+    let (k_min, k_max) = params.clusters.bounds();
     if k_min == 0 || k_min > k_max {
         return Err(PipelineError::InvalidParam(format!(
             "cluster range {k_min}..={k_max} is empty or starts at 0"
@@ -262,7 +252,7 @@ mod tests {
         let (x, truth) = blobs(40);
         let never = AtomicBool::new(false);
         let params = N2dParams {
-            clusters: ClusterCount::Fixed(4),
+            clusters: KSelect::Fixed(4),
             n_neighbors: 10,
             umap_dims: Some(3),
             restarts: 3,
@@ -305,7 +295,7 @@ mod tests {
         let (x, truth) = blobs(60);
         let never = AtomicBool::new(false);
         let params = N2dParams {
-            clusters: ClusterCount::Auto { min: 2, max: 6 },
+            clusters: KSelect::Auto { min: 2, max: 6 },
             n_neighbors: 10,
             umap_dims: Some(4),
             ..N2dParams::default()

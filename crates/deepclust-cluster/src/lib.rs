@@ -27,6 +27,7 @@ mod gmm;
 mod hamerly;
 mod init;
 mod kmeans;
+mod kselect;
 mod minibatch;
 mod silhouette;
 
@@ -34,6 +35,7 @@ pub use davies_bouldin::davies_bouldin_score;
 pub use error::ClusterError;
 pub use gmm::{GaussianMixture, GmmModel, GmmParams, GmmProgress};
 pub use kmeans::{KMeans, KMeansInit, KMeansModel, KMeansParams, KMeansProgress};
+pub use kselect::KSelect;
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
 pub use silhouette::silhouette_score;
 

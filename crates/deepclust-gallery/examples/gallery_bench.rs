@@ -15,7 +15,7 @@
 
 use deepclust_data::idx::{read_idx_images, read_idx_labels};
 use deepclust_gallery::civil::{Day, WallClock};
-use deepclust_gallery::content::KChoice;
+use deepclust_gallery::content::KSelect;
 use deepclust_gallery::synth::{jpeg_with_exif, SynthExif};
 use deepclust_gallery::{
     organize, AutoencoderParams, EmbeddingKind, GpsPoint, GroupKind, OrganizeParams,
@@ -43,7 +43,7 @@ struct Opts {
     n: usize,
     side: u32,
     work: PathBuf,
-    k: KChoice,
+    k: KSelect,
     model: Option<PathBuf>,
     embedding: EmbeddingKind,
     autoencoder: AutoencoderParams,
@@ -56,7 +56,7 @@ fn parse() -> Result<Opts, String> {
         n: 2000,
         side: 112,
         work: std::env::temp_dir().join("gallery-bench"),
-        k: KChoice::Fixed(10),
+        k: KSelect::Fixed(10),
         model: None,
         embedding: EmbeddingKind::default(),
         autoencoder: AutoencoderParams::default(),
@@ -71,7 +71,7 @@ fn parse() -> Result<Opts, String> {
             "--n" => o.n = val()?.parse().map_err(|e| format!("--n: {e}"))?,
             "--side" => o.side = val()?.parse().map_err(|e| format!("--side: {e}"))?,
             "--work" => o.work = PathBuf::from(val()?),
-            "--k" => o.k = val()?.parse()?,
+            "--k" => o.k = KSelect::parse(&val()?, deepclust_gallery::content::AUTO_K)?,
             "--model" => o.model = Some(PathBuf::from(val()?)),
             "--embedding" => o.embedding = val()?.parse()?,
             "--seed" => o.seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,

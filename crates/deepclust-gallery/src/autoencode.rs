@@ -226,7 +226,7 @@ pub fn train(
     cancel: &AtomicBool,
 ) -> Result<Autoencoder, GalleryError> {
     params.validate()?;
-    let nn = |e: deepclust_nn::NnError| GalleryError::Content(format!("autoencoder: {e}"));
+    let nn = GalleryError::Autoencoder;
     let mut ae = Autoencoder::new(params.config(seed)).map_err(nn)?;
     let n = x.nrows();
     let sampled = (n > params.max_train).then(|| {
@@ -266,8 +266,7 @@ pub fn train(
 
 /// The codes of every row of `x`.
 pub fn encode(ae: &Autoencoder, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, GalleryError> {
-    ae.encode(x)
-        .map_err(|e| GalleryError::Content(format!("autoencoder: {e}")))
+    Ok(ae.encode(x)?)
 }
 
 /// Saves `ae` to `dir`, replacing an earlier one: written beside it first, then renamed, so

@@ -10,50 +10,24 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// How many content clusters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KChoice {
-    Fixed(usize),
-    /// Try k = min..=max (max capped at one album per [`MIN_PHOTOS_PER_ALBUM`] photos) and
-    /// keep the lowest Davies-Bouldin index.
-    Auto {
-        min: usize,
-        max: usize,
-    },
-}
+pub use deepclust_cluster::KSelect;
 
 /// The default of `--k auto` for albums: at least 4 (fewer is no organizing), at most 16
-/// (more is not browsable).
-pub const AUTO_K: KChoice = KChoice::Auto { min: 4, max: 16 };
+/// (more is not browsable). Among them the lowest Davies-Bouldin index wins.
+pub const AUTO_K: KSelect = KSelect::Auto { min: 4, max: 16 };
 
 /// `--k auto` tries no k above n / this, so a small library is not cut into crumbs.
 pub const MIN_PHOTOS_PER_ALBUM: usize = 5;
 
-impl KChoice {
-    /// The k values `Auto` tries on `n` points.
-    pub fn candidates(self, n: usize) -> std::ops::RangeInclusive<usize> {
-        match self {
-            KChoice::Fixed(k) => k.min(n)..=k.min(n),
-            KChoice::Auto { min, max } => {
-                let cap = (n / MIN_PHOTOS_PER_ALBUM).max(2).min(n.saturating_sub(1));
-                let hi = max.min(cap);
-                min.min(hi).max(2)..=hi
-            }
-        }
-    }
-}
-
-impl std::str::FromStr for KChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s.eq_ignore_ascii_case("auto") {
-            return Ok(AUTO_K);
-        }
-        match s.parse::<usize>() {
-            Ok(k) if k >= 1 => Ok(KChoice::Fixed(k)),
-            _ => Err(format!(
-                "--k must be a positive integer or \"auto\", got {s:?}"
-            )),
+/// The k values tried for albums on `n` photos: a fixed k capped at n; an automatic range
+/// capped at one album per [`MIN_PHOTOS_PER_ALBUM`] photos (and at n - 1), from at least 2.
+pub fn album_k_candidates(k: KSelect, n: usize) -> std::ops::RangeInclusive<usize> {
+    match k {
+        KSelect::Fixed(k) => k.min(n)..=k.min(n),
+        KSelect::Auto { min, max } => {
+            let cap = (n / MIN_PHOTOS_PER_ALBUM).max(2).min(n.saturating_sub(1));
+            let hi = max.min(cap);
+            min.min(hi).max(2)..=hi
         }
     }
 }
@@ -181,7 +155,7 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
 /// The block layout comes from [`crate::thumbs::embedding_blocks`].
 pub fn cluster_embeddings(
     embeddings: &[&[f32]],
-    k: KChoice,
+    k: KSelect,
     seed: u64,
     previous: Option<&ContentModel>,
 ) -> Result<(Vec<usize>, ContentModel), GalleryError> {
@@ -206,13 +180,13 @@ fn sample_rows(n: usize, seed: u64) -> Vec<usize> {
 fn reuse(
     previous: Option<&ContentModel>,
     embeddings: &[&[f32]],
-    k: KChoice,
+    k: KSelect,
 ) -> Option<(Vec<usize>, ContentModel)> {
     let prev = previous?;
     let dim = embeddings.first()?.len();
     let same_k = match k {
-        KChoice::Fixed(k) => prev.centroids.len() == k,
-        KChoice::Auto { .. } => true,
+        KSelect::Fixed(k) => prev.centroids.len() == k,
+        KSelect::Auto { .. } => true,
     };
     if prev.mean.len() != dim || !same_k || prev.centroids.is_empty() {
         return None;
@@ -248,7 +222,7 @@ pub const N2D_MIN_PHOTOS: usize = 60;
 pub fn cluster_embeddings_n2d(
     embeddings: &[&[f32]],
     blocks: &[(usize, f32)],
-    k: KChoice,
+    k: KSelect,
     seed: u64,
     previous: Option<&ContentModel>,
 ) -> Result<(Vec<usize>, ContentModel), GalleryError> {
@@ -276,19 +250,25 @@ pub fn cluster_embeddings_n2d(
         .seed(seed)
         .sgd_order(deepclust_manifold::SgdOrder::Random)
         .fit_transform(x.view(), &mut |_| {}, &never)
-        .map_err(|e| GalleryError::Content(format!("UMAP: {e}")))?;
+        .map_err(GalleryError::Umap)?;
     let mixture = |k: usize| -> Result<Vec<usize>, GalleryError> {
         let model = deepclust_cluster::GaussianMixture::params(k)
             .n_init(3)
             .seed(seed)
             .fit(embedded.view())
-            .map_err(|e| GalleryError::Content(format!("mixture with k={k}: {e}")))?;
+            .map_err(|source| GalleryError::Clustering {
+                what: format!("mixture with k={k}"),
+                source,
+            })?;
         model
             .predict(embedded.view())
-            .map_err(|e| GalleryError::Content(format!("mixture with k={k}: {e}")))
+            .map_err(|source| GalleryError::Clustering {
+                what: format!("mixture with k={k}"),
+                source,
+            })
     };
     let mut best: Option<(f64, Vec<usize>)> = None;
-    for k in k.candidates(n) {
+    for k in album_k_candidates(k, n) {
         let labels = mixture(k)?;
         let db = davies_bouldin_score(embedded.view(), &labels);
         if best.as_ref().is_none_or(|(b, _)| db < *b) {
@@ -332,7 +312,7 @@ pub fn cluster_embeddings_n2d(
 pub fn cluster_embeddings_in_blocks(
     embeddings: &[&[f32]],
     blocks: &[(usize, f32)],
-    k: KChoice,
+    k: KSelect,
     seed: u64,
     previous: Option<&ContentModel>,
 ) -> Result<(Vec<usize>, ContentModel), GalleryError> {
@@ -364,20 +344,23 @@ pub fn cluster_embeddings_in_blocks(
             .n_init(n_init)
             .seed(seed)
             .fit(x.view())
-            .map_err(|e| GalleryError::Content(format!("k-means with k={k}: {e}")))
+            .map_err(|source| GalleryError::Clustering {
+                what: format!("k-means with k={k}"),
+                source,
+            })
     };
     let sample_idx = sample_rows(n, seed);
     let xs = x.select(ndarray::Axis(0), &sample_idx);
 
     let (k, silhouette) = match k {
-        KChoice::Fixed(k) => (k.min(n), None),
-        KChoice::Auto { .. } => {
+        KSelect::Fixed(k) => (k.min(n), None),
+        KSelect::Auto { .. } => {
             // Choose k on the sample by the lowest Davies-Bouldin index, then fit all points
             // once with it. The silhouette was measured first: on gallery-dev its curve over
             // k = 4..16 is flat (0.17-0.21) and its maximum moved from k = 5 to 16 with the
             // seed; Davies-Bouldin chose 7-10 over six seeds (docs/BENCHMARKS.md).
             let mut best: Option<(usize, f64)> = None;
-            for k in k.candidates(n).filter(|&k| k < xs.nrows()) {
+            for k in album_k_candidates(k, n).filter(|&k| k < xs.nrows()) {
                 let model = fit(k, &xs, SELECT_N_INIT)?;
                 let db = davies_bouldin_score(xs.view(), model.labels());
                 if best.is_none_or(|(_, b)| db < b) {
@@ -601,13 +584,13 @@ mod tests {
             .collect();
         let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
         let (labels, model) =
-            cluster_embeddings(&refs, KChoice::Auto { min: 2, max: 5 }, 1, None).unwrap();
+            cluster_embeddings(&refs, KSelect::Auto { min: 2, max: 5 }, 1, None).unwrap();
         assert_eq!(model.centroids.len(), 2);
         assert!(labels[..10].iter().all(|&l| l == labels[0]));
         assert!(labels[10..].iter().all(|&l| l == labels[10]));
         assert_ne!(labels[0], labels[10]);
         assert!(model.silhouette.unwrap() > 0.9);
-        let (again, _) = cluster_embeddings(&refs, KChoice::Fixed(2), 99, Some(&model)).unwrap();
+        let (again, _) = cluster_embeddings(&refs, KSelect::Fixed(2), 99, Some(&model)).unwrap();
         assert_eq!(again, labels);
     }
 
@@ -628,12 +611,12 @@ mod tests {
             cluster_name(2, &[None, None], &[None, None]),
             "cluster 3 (2 photos)"
         );
-        assert_eq!("auto".parse::<KChoice>(), Ok(AUTO_K));
+        assert_eq!(KSelect::parse("auto", AUTO_K), Ok(AUTO_K));
         // Never more than one album per 5 photos, never fewer than 2 albums.
-        assert_eq!(AUTO_K.candidates(340), 4..=16);
-        assert_eq!(AUTO_K.candidates(30), 4..=6);
-        assert_eq!(AUTO_K.candidates(12), 2..=2);
-        assert_eq!(KChoice::Fixed(8).candidates(5), 5..=5);
-        assert!("0".parse::<KChoice>().is_err());
+        assert_eq!(album_k_candidates(AUTO_K, 340), 4..=16);
+        assert_eq!(album_k_candidates(AUTO_K, 30), 4..=6);
+        assert_eq!(album_k_candidates(AUTO_K, 12), 2..=2);
+        assert_eq!(album_k_candidates(KSelect::Fixed(8), 5), 5..=5);
+        assert!(KSelect::parse("0", AUTO_K).is_err());
     }
 }

@@ -12,8 +12,19 @@ pub enum GalleryError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Content grouping got values it cannot use (checked before any fitting).
     #[error("content grouping: {0}")]
     Content(String),
+    #[error("content grouping: UMAP: {0}")]
+    Umap(#[from] deepclust_manifold::ManifoldError),
+    /// K-Means or the mixture failed; `what` says which fit ("k-means with k=6").
+    #[error("content grouping: {what}: {source}")]
+    Clustering {
+        what: String,
+        source: deepclust_cluster::ClusterError,
+    },
+    #[error("content grouping: autoencoder: {0}")]
+    Autoencoder(#[from] deepclust_nn::NnError),
     #[error(transparent)]
     Embed(#[from] deepclust_embed::EmbedError),
     #[error("cancelled")]

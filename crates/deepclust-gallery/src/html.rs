@@ -382,7 +382,7 @@ pub fn write_content_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::KChoice;
+    use crate::content::KSelect;
     use image::{Rgb, RgbImage};
     use std::sync::atomic::AtomicBool;
 
@@ -406,7 +406,7 @@ mod tests {
         }
         let params = OrganizeParams::new(&lib, dir.join("out"))
             .by(vec![GroupKind::Date, GroupKind::Content])
-            .k(KChoice::Fixed(2))
+            .k(KSelect::Fixed(2))
             .seed(3);
         let report = crate::organize(&params, &|_| {}, &AtomicBool::new(false)).expect("organize");
         (params, report)

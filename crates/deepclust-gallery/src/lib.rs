@@ -54,7 +54,7 @@ pub mod relpath;
 
 pub use apply::LinkMode;
 pub use autoencode::{AutoencoderParams, EmbeddingKind};
-pub use content::KChoice;
+pub use content::KSelect;
 pub use organize::{organize, OrganizeParams, OrganizeReport};
 pub use plan::GroupKind;
 pub use scan::Progress;

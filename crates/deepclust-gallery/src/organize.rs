@@ -4,7 +4,7 @@
 
 use crate::apply::{apply_plan, ApplyReport, LinkMode, LinkOutcome};
 use crate::autoencode::{self, AutoencoderParams, EmbeddingKind, AE_DIR};
-use crate::content::{cluster_embeddings_in_blocks, cluster_name, ContentModel, KChoice};
+use crate::content::{cluster_embeddings_in_blocks, cluster_name, ContentModel, KSelect};
 use crate::error::GalleryError;
 use crate::events::{day_folder, split_events, DEFAULT_EVENT_GAP_HOURS};
 use crate::exif_meta::TimeSource;
@@ -48,7 +48,7 @@ pub struct OrganizeParams {
     pub replace_source: bool,
     /// A gap longer than this between consecutive photos starts a new event.
     pub event_gap_hours: f64,
-    pub k: KChoice,
+    pub k: KSelect,
     pub seed: u64,
     /// Also group near-duplicates / bursts (dHash) into `near-duplicates/`.
     pub near_duplicates: bool,
@@ -138,7 +138,7 @@ impl OrganizeParams {
         self.event_gap_hours = hours;
         self
     }
-    pub fn k(mut self, k: KChoice) -> Self {
+    pub fn k(mut self, k: KSelect) -> Self {
         self.k = k;
         self
     }
@@ -212,8 +212,8 @@ impl OrganizeParams {
             ));
         }
         match self.k {
-            KChoice::Fixed(0) => return bad("k must be at least 1".into()),
-            KChoice::Auto { min, max } if max < 2 || min > max => {
+            KSelect::Fixed(0) => return bad("k must be at least 1".into()),
+            KSelect::Auto { min, max } if max < 2 || min > max => {
                 return bad(format!(
                     "k=auto needs 2 <= minimum <= maximum, got {min} and {max}"
                 ))

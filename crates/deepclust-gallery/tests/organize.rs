@@ -3,7 +3,7 @@
 
 use deepclust_gallery::autoencode::AE_DIR;
 use deepclust_gallery::civil::parse_exif_datetime;
-use deepclust_gallery::content::KChoice;
+use deepclust_gallery::content::KSelect;
 use deepclust_gallery::scan::OUTPUT_MARKER;
 use deepclust_gallery::synth::{jpeg_with_exif, SynthExif};
 use deepclust_gallery::{
@@ -174,7 +174,7 @@ fn all_groupings(input: &Path, out: &Path) -> OrganizeParams {
             GroupKind::Place,
             GroupKind::Content,
         ])
-        .k(KChoice::Fixed(3))
+        .k(KSelect::Fixed(3))
         .near_duplicates(true)
 }
 
@@ -431,7 +431,7 @@ fn content_groups_separate_visual_classes() {
     }
     let r = run(&OrganizeParams::new(&lib, dir.path().join("out"))
         .by(vec![GroupKind::Content])
-        .k(KChoice::Auto { min: 2, max: 8 })
+        .k(KSelect::Auto { min: 2, max: 8 })
         .html(false));
     let content = r.content.as_ref().unwrap();
     let labels_true: Vec<usize> = r.photos.iter().map(|p| truth[&p.rel_path]).collect();
@@ -1068,7 +1068,7 @@ fn autoencoder_embedding_separates_classes_and_is_kept_for_reruns() {
     let out = dir.path().join("out");
     let params = OrganizeParams::new(&lib, &out)
         .by(vec![GroupKind::Content])
-        .k(KChoice::Fixed(3))
+        .k(KSelect::Fixed(3))
         .embedding(EmbeddingKind::Autoencoder)
         .autoencoder(AutoencoderParams {
             hidden: vec![64],

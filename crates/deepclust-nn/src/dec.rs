@@ -370,7 +370,7 @@ impl DecModel {
             .n_init(config.kmeans_n_init)
             .seed(config.seed)
             .fit(codes.view())
-            .map_err(|e| NnError::KMeans(e.to_string()))?;
+            .map_err(NnError::KMeans)?;
         let kmeans_seconds = started.elapsed().as_secs_f64();
         let kmeans_labels = kmeans.labels().to_vec();
         let mut model = DecModel {

@@ -30,9 +30,9 @@ pub enum NnError {
         /// What is wrong with it.
         problem: String,
     },
-    /// K-Means on the embedding failed.
+    /// K-Means on the embedding failed (the cause kept as the source).
     #[error("k-means on the embedding failed: {0}")]
-    KMeans(String),
+    KMeans(#[from] deepclust_cluster::ClusterError),
 }
 
 /// Result with [`NnError`].

@@ -29,11 +29,14 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The workspace root (this crate lives in `crates/deepclust-cli`).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// `../shared/<rel>` beside the project root, or `None` (with a message) when absent.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel);
+    let p = project_root().join("../shared").join(rel);
     if p.exists() {
         Some(p)
     } else {

@@ -215,7 +215,7 @@ pub struct StageBars {
 }
 
 impl StageBars {
-    pub fn update(&self, p: deepclust_gallery::Progress) {
+    pub fn update(&self, p: deepclust::gallery::Progress) {
         let Ok(mut slot) = self.current.lock() else {
             return;
         };

@@ -4,10 +4,10 @@
 use crate::cli::StageBars;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use deepclust_gallery::apply::LinkOutcome;
-use deepclust_gallery::content::KChoice;
-use deepclust_gallery::relpath::display;
-use deepclust_gallery::{
+use deepclust::cluster::KSelect;
+use deepclust::gallery::apply::LinkOutcome;
+use deepclust::gallery::relpath::display;
+use deepclust::gallery::{
     organize, AutoencoderParams, EmbeddingKind, GroupKind, LinkMode, OrganizeParams, OrganizeReport,
 };
 use std::path::PathBuf;
@@ -148,13 +148,11 @@ pub enum EmbeddingArg {
 
 impl OrganizeArgs {
     pub fn params(&self) -> Result<OrganizeParams> {
-        let k = match self.k.parse::<KChoice>().map_err(anyhow::Error::msg)? {
-            KChoice::Auto { .. } => KChoice::Auto {
-                min: self.k_min,
-                max: self.k_max,
-            },
-            fixed => fixed,
+        let auto = KSelect::Auto {
+            min: self.k_min,
+            max: self.k_max,
         };
+        let k = KSelect::parse(&self.k, auto).map_err(anyhow::Error::msg)?;
         let mut by: Vec<GroupKind> = self
             .by
             .iter()
@@ -298,7 +296,7 @@ fn write_content_report(
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let timings = [("organize (scan, group, link)".to_string(), organize_seconds)];
-    let summary = deepclust_gallery::html::write_content_report(dir, report, params, &timings)
+    let summary = deepclust::gallery::html::write_content_report(dir, report, params, &timings)
         .with_context(|| format!("cannot write the report into {}", dir.display()))?;
     outln!(
         "report: {} ({} files, {:.1} MB, written in {:.2} s)",
@@ -409,7 +407,7 @@ fn print_report(r: &OrganizeReport, dry_run: bool) {
             "edited photos: {} the old version of {} to {}/ (a fresh copy is linked in its place)",
             if dry_run { "would move" } else { "moved" },
             pruned.set_aside.len(),
-            deepclust_gallery::prune::SUPERSEDED_DIR
+            deepclust::gallery::prune::SUPERSEDED_DIR
         );
         for s in &pruned.set_aside {
             outln!("  {} -> {}", s.was.display(), s.now.display());

@@ -464,7 +464,6 @@ fn run_protocol(
         model
             .save(&dec_dir)
             .with_context(|| format!("cannot save {}", dec_dir.display()))?;
-        std::fs::write(dec_dir.join("dec_log.csv"), model.log_csv())?;
     }
     Ok(rows)
 }

@@ -599,7 +599,7 @@ fn people_groups_the_same_person_across_photos() {
     };
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("lib");
-    let faces = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faces");
+    let faces = crate::project_root().join("tests/fixtures/faces");
     copy_tree(&faces, &lib);
     let out_dir = dir.path().join("organized");
     let run = || {

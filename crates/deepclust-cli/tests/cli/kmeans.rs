@@ -277,7 +277,9 @@ fn dec_trains_saves_and_reports() {
         text.contains("AE + K-Means (the initialisation)") && text.contains("dec:"),
         "{text}"
     );
-    assert!(model.join("config.json").is_file() && model.join("dec_log.csv").is_file());
+    assert!(model.join("config.json").is_file() && model.join("train_log.csv").is_file());
+    // One training log per saved model: the old duplicate is no longer written.
+    assert!(!model.join("dec_log.csv").exists());
     let html = std::fs::read_to_string(report.join("index.html")).unwrap();
     for part in html.split("src=\"").skip(1) {
         let target = &part[..part.find('"').unwrap()];

@@ -5,7 +5,7 @@ use crate::commands::deep::{load_or_train_ae, write_labels, AeArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use deepclust::manifold::UmapProgress;
-use deepclust::pipeline::{n2d, ClusterCount, N2dParams, N2dResult};
+use deepclust::pipeline::{n2d, KSelect, N2dParams, N2dResult};
 use indicatif::ProgressBar;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -43,12 +43,12 @@ pub struct N2dArgs {
     pub output: Option<PathBuf>,
 }
 
-pub fn parse_k(k: &str, k_max: usize) -> Result<ClusterCount> {
+pub fn parse_k(k: &str, k_max: usize) -> Result<KSelect> {
     if k.eq_ignore_ascii_case("auto") {
         if k_max < 2 {
             bail!("--k-max must be at least 2 for --k auto");
         }
-        return Ok(ClusterCount::Auto { min: 2, max: k_max });
+        return Ok(KSelect::Auto { min: 2, max: k_max });
     }
     let k: usize = k
         .parse()
@@ -56,7 +56,7 @@ pub fn parse_k(k: &str, k_max: usize) -> Result<ClusterCount> {
     if k == 0 {
         bail!("--k must be at least 1");
     }
-    Ok(ClusterCount::Fixed(k))
+    Ok(KSelect::Fixed(k))
 }
 
 /// Runs N2D on `codes` with a progress bar over UMAP's stages.
