@@ -1,6 +1,5 @@
 //! How many clusters to look for: one type for every method and for the organizer.
 
-use crate::error::ClusterError;
 use serde::{Deserialize, Serialize};
 
 /// A fixed number of clusters, or the best of a range by an internal criterion (never by
@@ -13,33 +12,13 @@ pub enum KSelect {
 }
 
 impl KSelect {
-    /// Value checks, before any data is read: a fixed k of at least 1; a range with
-    /// `1 <= min <= max` and `max >= 2` (one cluster is not a choice).
-    pub fn validate(self) -> Result<Self, ClusterError> {
-        match self {
-            KSelect::Fixed(0) => Err(ClusterError::InvalidParam {
-                name: "k",
-                reason: "must be at least 1".into(),
-            }),
-            KSelect::Auto { min, max } if min == 0 || min > max || max < 2 => {
-                Err(ClusterError::InvalidParam {
-                    name: "k",
-                    reason: format!(
-                        "an automatic range needs 1 <= min <= max and max >= 2, got {min}..={max}"
-                    ),
-                })
-            }
-            other => Ok(other),
-        }
-    }
-
     /// Parses a command-line value: `auto` (any case) gives `auto`, a positive integer a fixed
     /// k. The range behind `auto` differs between uses, so the caller gives it.
     pub fn parse(text: &str, auto: KSelect) -> Result<KSelect, String> {
-        if text.trim().eq_ignore_ascii_case("auto") {
+        if text.eq_ignore_ascii_case("auto") {
             return Ok(auto);
         }
-        match text.trim().parse::<usize>() {
+        match text.parse::<usize>() {
             Ok(k) if k >= 1 => Ok(KSelect::Fixed(k)),
             _ => Err(format!(
                 "--k must be a positive integer or \"auto\", got {text:?}"
@@ -54,10 +33,6 @@ impl KSelect {
             KSelect::Auto { min, max } => (min, max),
         }
     }
-
-    pub fn is_auto(self) -> bool {
-        matches!(self, KSelect::Auto { .. })
-    }
 }
 
 #[cfg(test)]
@@ -71,22 +46,9 @@ mod tests {
         assert_eq!(KSelect::parse("auto", AUTO), Ok(AUTO));
         assert_eq!(KSelect::parse("AUTO", AUTO), Ok(AUTO));
         assert_eq!(KSelect::parse("7", AUTO), Ok(KSelect::Fixed(7)));
-        for bad in ["0", "-3", "", "ten", "2.5"] {
+        for bad in ["0", "-3", "", "ten", "2.5", " 5"] {
             let err = KSelect::parse(bad, AUTO).unwrap_err();
             assert!(err.contains("positive integer"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn validation_rejects_empty_and_inverted_ranges() {
-        assert_eq!(KSelect::Fixed(1).validate().ok(), Some(KSelect::Fixed(1)));
-        assert!(KSelect::Fixed(0).validate().is_err());
-        assert!(AUTO.validate().is_ok());
-        for (min, max) in [(0, 4), (5, 4), (1, 1)] {
-            assert!(
-                KSelect::Auto { min, max }.validate().is_err(),
-                "{min}..={max}"
-            );
         }
     }
 
@@ -99,6 +61,5 @@ mod tests {
         let back: KSelect = serde_json::from_str(r#"{"Fixed":10}"#).unwrap();
         assert_eq!(back, KSelect::Fixed(10));
         assert_eq!(AUTO.bounds(), (2, 9));
-        assert!(AUTO.is_auto() && !KSelect::Fixed(3).is_auto());
     }
 }

@@ -252,20 +252,17 @@ pub fn cluster_embeddings_n2d(
         .fit_transform(x.view(), &mut |_| {}, &never)
         .map_err(GalleryError::Umap)?;
     let mixture = |k: usize| -> Result<Vec<usize>, GalleryError> {
-        let model = deepclust_cluster::GaussianMixture::params(k)
+        let failed = |source| GalleryError::Clustering {
+            what: format!("mixture with k={k}"),
+            source,
+        };
+        deepclust_cluster::GaussianMixture::params(k)
             .n_init(3)
             .seed(seed)
             .fit(embedded.view())
-            .map_err(|source| GalleryError::Clustering {
-                what: format!("mixture with k={k}"),
-                source,
-            })?;
-        model
+            .map_err(failed)?
             .predict(embedded.view())
-            .map_err(|source| GalleryError::Clustering {
-                what: format!("mixture with k={k}"),
-                source,
-            })
+            .map_err(failed)
     };
     let mut best: Option<(f64, Vec<usize>)> = None;
     for k in album_k_candidates(k, n) {

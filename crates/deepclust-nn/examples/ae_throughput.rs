@@ -61,12 +61,7 @@ fn main() {
         deepclust_nn::gemm::BACKEND
     );
     let peak = fma_peak::measured_fma_peak();
-    match peak {
-        Some((gflops, isa)) => {
-            println!("measured FMA peak: {gflops:.1} GFLOP/s ({isa}, all threads)")
-        }
-        None => println!("measured FMA peak: not measured (no AVX2 + FMA on this CPU)"),
-    }
+    println!("{}", fma_peak::describe(peak));
     for batch in batches {
         let config = AutoencoderConfig::default()
             .batch_size(batch)
@@ -96,9 +91,7 @@ fn main() {
         }
         let best = rates.iter().cloned().fold(0.0f64, f64::max);
         let gflops = 6.0 * params as f64 * best / 1e9;
-        let share = peak.map_or(String::new(), |(p, _)| {
-            format!(" ({:.0}% of peak)", 100.0 * gflops / p)
-        });
+        let share = fma_peak::share(gflops, peak);
         println!(
             "rust-{:8} batch {batch:5}: {best:8.0} samples/s  {gflops:6.1} GFLOP/s{share}  (params {params}, epochs of {samples} samples: {:?})",
             deepclust_nn::gemm::BACKEND,

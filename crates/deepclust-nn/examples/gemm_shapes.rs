@@ -33,9 +33,7 @@ fn main() {
         }
     };
     let peak = fma_peak::measured_fma_peak();
-    if let Some((gflops, isa)) = peak {
-        println!("measured FMA peak: {gflops:.1} GFLOP/s ({isa}, all threads)");
-    }
+    println!("{}", fma_peak::describe(peak));
     let dims = [784usize, 500, 500, 2000, 10, 2000, 500, 500, 784];
     for n in batches {
         let reps = (4096 / n).max(2);
@@ -101,7 +99,7 @@ fn main() {
             totals[1] * 1e3,
             totals[2] * 1e3,
             flops / total / 1e9,
-            peak.map_or(String::new(), |(p, _)| format!(" ({:.0}% of peak)", 100.0 * flops / total / 1e9 / p)),
+            fma_peak::share(flops / total / 1e9, peak),
             n as f64 / total
         );
     }

@@ -38,6 +38,23 @@ pub fn measured_fma_peak() -> Option<(f64, &'static str)> {
     }
 }
 
+/// The line a benchmark prints about the peak it measured.
+pub fn describe(peak: Option<(f64, &str)>) -> String {
+    match peak {
+        Some((gflops, isa)) => {
+            format!("measured FMA peak: {gflops:.1} GFLOP/s ({isa}, all threads)")
+        }
+        None => "measured FMA peak: not measured (no AVX2 + FMA on this CPU)".to_string(),
+    }
+}
+
+/// " (NN% of peak)" for a rate in GFLOP/s, or nothing without a measured peak.
+pub fn share(gflops: f64, peak: Option<(f64, &str)>) -> String {
+    peak.map_or(String::new(), |(p, _)| {
+        format!(" ({:.0}% of peak)", 100.0 * gflops / p)
+    })
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
