@@ -13,4 +13,7 @@ pub use deepclust_metrics as metrics;
 pub use deepclust_nn as nn;
 pub use deepclust_report as report;
 
+pub mod control;
+pub mod method;
 pub mod pipeline;
+pub mod run;
