@@ -14,6 +14,7 @@ pub use deepclust_nn as nn;
 pub use deepclust_report as report;
 
 pub mod control;
+pub mod experiment;
 pub mod method;
 pub mod pipeline;
 pub mod run;

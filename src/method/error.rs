@@ -21,6 +21,9 @@ pub enum MethodError {
     Umap(#[from] ManifoldError),
     #[error(transparent)]
     Data(#[from] DataError),
+    /// Scoring against the labels failed (their number is not the rows').
+    #[error("scoring: {0}")]
+    Metrics(#[from] deepclust_metrics::MetricsError),
     /// The autoencoder's input width is not the data's.
     #[error("the autoencoder{} expects {expected} features, the data has {found}", .dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display())))]
     InputMismatch {

@@ -1,0 +1,4 @@
+//! Whole experiments as library calls: presets and protocols in, result rows out (no argv,
+//! no printing).
+
+pub mod mnist;
