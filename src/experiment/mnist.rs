@@ -159,7 +159,7 @@ impl MnistParams {
                 self.lr.unwrap_or(1e-3),
             )
             .seed(self.seed)
-            .augmentation(augmentation.clone());
+            .augmentation(augmentation);
         autoencoder.validate()?;
         let dec = run_dec.then(|| {
             DecConfig::dec(10)
@@ -224,15 +224,17 @@ pub enum MnistEvent<'a> {
         predictions: &'a [usize],
         scored: &'a Dataset,
     },
-    /// N2D finished (on the fitted rows).
+    /// N2D finished (on the fitted rows); `is_final`: no DEC follows.
     N2d {
         fitted: &'a Fitted<N2dModel, N2dDetails>,
         params: &'a N2dParams,
         pretrained: &'a Pretrained,
         data: &'a Dataset,
+        is_final: bool,
     },
-    /// DEC finished; `predictions` are on the scored rows.
+    /// DEC finished in `protocol`; `predictions` are on the scored rows.
     Dec {
+        protocol: Protocol,
         fitted: &'a Fitted<DecModel, DecDetails>,
         predictions: &'a [usize],
         scored: &'a Dataset,
@@ -418,6 +420,7 @@ fn run_protocol(
             params: &n2d.params,
             pretrained: &pretrained,
             data: train,
+            is_final: plan.dec.is_none(),
         });
     }
 
@@ -439,6 +442,11 @@ fn run_protocol(
         observe,
     )?;
     observe(MnistEvent::Dec {
+        protocol: if eval.is_some() {
+            Protocol::Split
+        } else {
+            Protocol::Full
+        },
         fitted: &fitted,
         predictions: &pred,
         scored,

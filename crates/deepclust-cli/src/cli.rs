@@ -245,3 +245,42 @@ impl StageBars {
         }
     }
 }
+
+/// N2D's choices: BIC and silhouette per k (with `auto`), the restarts' agreement, the times.
+pub fn print_n2d_details(d: &deepclust::method::N2dDetails, n_clusters: usize) {
+    if d.bic.len() > 1 {
+        let list: Vec<String> = d
+            .bic
+            .iter()
+            .map(|(k, b)| format!("k={k}: {b:.0}"))
+            .collect();
+        outln!(
+            "BIC per k (reported, not used to choose): {}",
+            list.join(", ")
+        );
+        let list: Vec<String> = d
+            .silhouette
+            .iter()
+            .map(|(k, s)| format!("k={k}: {s:.4}"))
+            .collect();
+        outln!("silhouette per k (highest chosen): {}", list.join(", "));
+    }
+    if d.restart_agreement.len() > 1 {
+        let list: Vec<String> = d
+            .restart_agreement
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("seed +{i}: {a:.4}"))
+            .collect();
+        outln!(
+            "restarts, mean agreement (ARI) with the others: {}; kept seed +{}",
+            list.join(", "),
+            d.chosen_restart
+        );
+    }
+    outln!(
+        "N2D: {n_clusters} clusters; UMAP {:.1} s, mixture {:.1} s",
+        d.umap_seconds,
+        d.gmm_seconds
+    );
+}

@@ -40,7 +40,10 @@ pub fn code(err: &anyhow::Error, interrupted: bool) -> i32 {
         ) || matches!(
             cause.downcast_ref::<deepclust::pipeline::PipelineError>(),
             Some(deepclust::pipeline::PipelineError::InvalidParam(_))
-        ) || cause.downcast_ref::<UsageError>().is_some()
+        ) || cause
+            .downcast_ref::<deepclust::method::MethodError>()
+            .is_some_and(|e| e.is_param_error())
+            || cause.downcast_ref::<UsageError>().is_some()
     });
     if usage {
         USAGE

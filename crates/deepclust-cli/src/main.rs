@@ -10,6 +10,9 @@ mod output;
 mod cli;
 mod commands;
 mod exit;
+mod method_args;
+mod progress;
+mod report;
 
 /// Unsupervised deep clustering of images, and a photo-gallery organizer built on it.
 ///
@@ -44,9 +47,9 @@ enum Command {
     /// K-Means on raw features (pixels): k-means++ restarts, prints NMI/ACC/ARI when labels exist.
     Kmeans(commands::kmeans::KmeansArgs),
     /// Train an autoencoder (default 784-500-500-2000-10) and save it for dec/idec.
-    TrainAe(commands::deep::TrainAeArgs),
+    TrainAe(commands::train_ae::TrainAeArgs),
     /// DEC: fine-tune an autoencoder's encoder with a Student's t clustering layer.
-    Dec(commands::deep::DecCommandArgs),
+    Dec(commands::dec::DecCommandArgs),
     /// IDEC: DEC that keeps the reconstruction loss (MSE + gamma x KL).
     Idec(IdecArgs),
     /// N2D: autoencoder code -> UMAP -> Gaussian mixture; `--k auto` picks k by silhouette.
@@ -66,7 +69,7 @@ enum Command {
 #[derive(clap::Args)]
 struct IdecArgs {
     #[command(flatten)]
-    inner: commands::deep::DecCommandArgs,
+    inner: commands::dec::DecCommandArgs,
     /// Weight of the clustering loss: total = MSE + gamma x KL.
     #[arg(long, default_value_t = 0.1)]
     gamma: f32,
@@ -99,11 +102,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Demo(args) => commands::demo::run(args, &cancel),
         Command::Kmeans(args) => commands::kmeans::run(args, cancel.clone()),
-        Command::TrainAe(args) => commands::deep::run_train_ae(args, &cancel),
-        Command::Dec(args) => commands::deep::run_dec_command(args, None, &cancel),
-        Command::Idec(args) => {
-            commands::deep::run_dec_command(&args.inner, Some(args.gamma), &cancel)
-        }
+        Command::TrainAe(args) => commands::train_ae::run(args, &cancel),
+        Command::Dec(args) => commands::dec::run(args, None, &cancel),
+        Command::Idec(args) => commands::dec::run(&args.inner, Some(args.gamma), &cancel),
         Command::N2d(args) => commands::n2d::run(args, &cancel),
         Command::Mnist(args) => commands::mnist::run(args, &cancel),
         Command::Organize(args) => commands::organize::run(args, cancel.clone()),

@@ -1,14 +1,15 @@
 //! `deepclust kmeans`: K-Means on raw features.
 
-use crate::cli::{describe, print_scores, progress_bar, DataArgs};
-use crate::commands::report_args::{ReportArgs, RunRecord};
+use crate::cli::{describe, print_scores, DataArgs};
+use crate::progress::MethodBars;
+use crate::report::{ReportArgs, RunRecord};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use deepclust::cluster::{KMeans, KMeansModel, KMeansParams, MiniBatchKMeans};
+use deepclust::cluster::{KMeans, KMeansModel, KMeansParams};
+use deepclust::control::Control;
 use deepclust::data::{split_fraction, Dataset};
 use deepclust::metrics::Scores;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -181,7 +182,9 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
                     .zip(validation_pred.iter().copied()),
             );
         }
-        write_assignments(path, &rows)?;
+        let (ids, labels): (Vec<String>, Vec<usize>) =
+            rows.into_iter().map(|(id, c)| (id.to_string(), c)).unzip();
+        deepclust::run::write_assignments(path, &ids, &labels)?;
         outln!("assignments written to {}", path.display());
     }
     if let Some(dir) = &args.save_model {
@@ -220,70 +223,28 @@ fn fit(
     ds: &Dataset,
     cancel: &AtomicBool,
 ) -> Result<(KMeansModel, f64)> {
-    let start = Instant::now();
-    let model = if args.minibatch {
-        let steps = (100 * ds.len()).div_ceil(args.batch_size.max(1)) as u64;
-        let bar = progress_bar(steps, "steps");
-        bar.set_message("mini-batch k-means");
-        let result = MiniBatchKMeans::params(args.k)
+    use deepclust::method::{KMeans, Method, MiniBatchKMeans};
+    let bars = MethodBars::new();
+    let progress = |p: &_| bars.update(p);
+    let control = Control::new(cancel).with_progress(&progress);
+    let fitted = if args.minibatch {
+        MiniBatchKMeans::params(args.k)
             .batch_size(args.batch_size)
             .n_init(args.n_init.clamp(1, 3))
             .seed(args.seed)
-            .fit_with(
-                ds.features.view(),
-                &mut |p| bar.set_position(p.iteration as u64),
-                cancel,
-            );
-        bar.finish_and_clear();
-        result
+            .fit(ds, &control)
     } else {
-        let bar = progress_bar(params.n_init as u64, "restarts");
-        let result = params.fit_with(
-            ds.features.view(),
-            &mut |p| {
-                bar.set_position(p.run as u64);
-                bar.set_message(format!(
-                    "iteration {:>3}, inertia {:.5e}",
-                    p.iteration, p.inertia
-                ));
-            },
-            cancel,
-        );
-        bar.finish_and_clear();
-        result
+        KMeans::from(params.clone()).fit(ds, &control)
     }
     .context("K-Means failed")?;
-    Ok((model, start.elapsed().as_secs_f64()))
+    Ok((fitted.model, fitted.clustering.seconds()))
 }
 
-pub fn write_assignments(path: &Path, rows: &[(&str, usize)]) -> Result<()> {
-    let write = || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-        writeln!(out, "id,cluster")?;
-        for (id, cluster) in rows {
-            // Quote ids that would break the CSV (commas, quotes, newlines in file names).
-            if id.contains([',', '"', '\n', '\r']) {
-                writeln!(out, "\"{}\",{cluster}", id.replace('"', "\"\""))?;
-            } else {
-                writeln!(out, "{id},{cluster}")?;
-            }
-        }
-        out.flush()
-    };
-    write().with_context(|| format!("cannot write assignments to {}", path.display()))
-}
-
+/// The run folder: `config.json` (the run's configuration, with format version and kind),
+/// `centroids.json`, `metrics.json`; `deepclust::run::SavedModel::load` reads it back.
 fn save_model(dir: &Path, summary: &RunSummary, model: &KMeansModel) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let centroids: Vec<Vec<f32>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
-    let files = [
-        ("config.json", serde_json::to_string_pretty(summary.config)?),
-        ("centroids.json", serde_json::to_string(&centroids)?),
-        ("metrics.json", serde_json::to_string_pretty(summary)?),
-    ];
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    use deepclust::run::{RunDir, SaveRun};
+    model.save_run(dir, summary.config)?;
+    RunDir::new(dir).write_metrics(summary)?;
     Ok(())
 }

@@ -1,23 +1,16 @@
-//! `deepclust mnist`: the tutorial's walkthrough end to end — K-Means on raw pixels, then an
-//! autoencoder + K-Means, then DEC — on the tutorial's 70/30 split (validation scores) and on
-//! all 70,000 images (the literature's protocol), printed as one table.
+//! `deepclust mnist`: the tutorial's walkthrough end to end (the library's
+//! `experiment::mnist`), printed as it runs and as one table beside the tutorial's numbers.
 
-use crate::cli::{describe, print_scores, progress_bar, DataArgs, SubsetArg};
-use crate::commands::deep::{
-    ae_curve, fine_tune, train_ae_with_progress, write_dec_report, AeArgs, AugmentArgs, DecArgs,
-    OptimizerArg, ResultRow,
-};
-use crate::commands::n2d::n2d_with_progress;
-use crate::commands::report_args::{ReportArgs, RunRecord};
-use anyhow::{bail, Context, Result};
+use crate::cli::{describe, print_n2d_details, print_scores};
+use crate::method_args::{AugmentArgs, OptimizerArg};
+use crate::progress::MethodBars;
+use crate::report::{ae_curve, write_dec_report, ReportArgs, RunRecord};
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use deepclust::cluster::KMeans;
-use deepclust::data::{split_fraction, Dataset};
-use deepclust::nn::Autoencoder;
-use deepclust::pipeline::N2dParams;
-use std::path::{Path, PathBuf};
+use deepclust::control::Control;
+use deepclust::experiment::mnist::{self, MnistEvent, MnistParams, Preset, ResultRow};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Protocol {
@@ -89,218 +82,209 @@ pub struct MnistArgs {
     pub report: ReportArgs,
 }
 
-struct Preset {
-    limit: Option<usize>,
-    epochs: usize,
-    maxiter: usize,
-    run_dec: bool,
-    protocol: Protocol,
-    /// DEC-DA augmentation whether or not --augment is given.
-    augment: bool,
+fn params(args: &MnistArgs) -> MnistParams {
+    let preset = match (args.full, args.best, args.quick) {
+        (true, _, _) => Preset::Full,
+        (_, true, _) => Preset::Best,
+        (_, _, true) => Preset::Quick,
+        _ => Preset::Default,
+    };
+    MnistParams {
+        preset,
+        protocol: args.protocol.map(|p| match p {
+            Protocol::Split => mnist::Protocol::Split,
+            Protocol::Full => mnist::Protocol::Full,
+            Protocol::Both => mnist::Protocol::Both,
+        }),
+        epochs: args.epochs,
+        dec_maxiter: args.dec_maxiter,
+        limit: args.limit,
+        dims: args.dims.clone(),
+        optimizer: args.optimizer.map(|o| o.optimizer(0.9)),
+        lr: args.lr,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        n2d_restarts: args.n2d_restarts,
+        augment: args.augment.augment,
+        augment_shift: args.augment.augment_shift,
+        augment_rotation: args.augment.augment_rotation,
+        out: args.out.clone(),
+    }
 }
 
 pub fn run(args: &MnistArgs, cancel: &AtomicBool) -> Result<()> {
     if let Some(dir) = &args.out {
         crate::cli::check_writable(dir)?;
     }
-    let preset = if args.full {
-        Preset {
-            limit: None,
-            epochs: 200,
-            maxiter: 20_000,
-            run_dec: true,
-            protocol: Protocol::Both,
-            augment: false,
-        }
-    } else if args.best {
-        Preset {
-            limit: None,
-            epochs: 30,
-            maxiter: 0,
-            run_dec: false,
-            protocol: Protocol::Full,
-            augment: false,
-        }
-    } else if args.quick {
-        // Measured in docs/BENCHMARKS.md ("A `--quick` that beats the tutorial"): with
-        // augmentation, 20 epochs on all 49,000 training images beat the tutorial's codes by
-        // 0.0006-0.011 NMI, too thin to hold on another CPU (0.7417 on a Zen 3); 24 epochs
-        // widen it (+0.010 to +0.036), paid for by DEC-DA's steps: 1,200 still beat the
-        // tutorial's DEC by 0.07-0.10.
-        Preset {
-            limit: None,
-            epochs: 24,
-            maxiter: 1_200,
-            run_dec: true,
-            protocol: Protocol::Split,
-            augment: true,
-        }
-    } else {
-        Preset {
-            limit: None,
-            epochs: 50,
-            maxiter: 20_000,
-            run_dec: true,
-            protocol: Protocol::Both,
-            augment: false,
-        }
-    };
-    let augment_args = AugmentArgs {
-        augment: args.augment.augment || preset.augment,
-        ..args.augment.clone()
-    };
-    // N2D's UMAP cannot place unseen points, so --best scores on the images it fitted.
-    let protocol = if args.best {
-        Protocol::Full
-    } else {
-        args.protocol.unwrap_or(preset.protocol)
-    };
-    let limit = args.limit.or(preset.limit);
-    let epochs = args.epochs.unwrap_or(preset.epochs);
+    let plan = params(args).plan()?;
     if !args.data.exists() {
         bail!(
             "{} does not exist: download MNIST with `deepclust download mnist --dir data` and pass --data data/mnist",
             args.data.display()
         );
     }
-    let data_args = DataArgs {
-        data: args.data.to_string_lossy().into_owned(),
-        format: None,
-        subset: SubsetArg::All,
-        images_dir: None,
-        side: 28,
-        rgb: false,
-        lenient: false,
-        labels_from_subfolders: false,
-    };
-    let mut ds = data_args.load()?;
-    if let Some(n) = limit {
-        if n < ds.len() {
-            let rows: Vec<usize> = (0..n).collect();
-            ds = ds.select(&rows);
-            ds.source = format!("{} (first {n})", ds.source);
-        }
-    }
+    let ds = mnist::load(&args.data, plan.limit)?;
     outln!("data: {}", describe(&ds));
-    let ae_args = AeArgs {
-        dims: args
-            .dims
-            .clone()
-            .unwrap_or_else(|| vec![500, 500, 2000, 10]),
-        epochs,
-        batch_size: args.batch_size.unwrap_or(256),
-        optimizer: args.optimizer.unwrap_or(OptimizerArg::Adam),
-        lr: args.lr.unwrap_or(1e-3),
-        momentum: 0.9,
-        seed: args.seed,
-        augment: augment_args.clone(),
-    };
-    let dec_args = DecArgs {
-        k: 10,
-        update_interval: 140,
-        tol: 1e-3,
-        maxiter: args.dec_maxiter.unwrap_or(preset.maxiter),
-        dec_lr: 0.01,
-        alpha: 1.0,
-        kmeans_n_init: 20,
-    };
-    let dec_text = if preset.run_dec {
-        format!(
-            "DEC alpha 1, update interval {}, tol {}, maxiter {}, SGD lr {} momentum 0.9",
-            dec_args.update_interval, dec_args.tol, dec_args.maxiter, dec_args.dec_lr
-        )
-    } else {
-        "DEC skipped".to_string()
-    };
-    let n2d_text = if protocol == Protocol::Split {
-        "N2D skipped (UMAP cannot place validation images)"
-    } else {
-        "N2D: UMAP n_neighbors 20, min_dist 0, 10 components, then a full-covariance Gaussian mixture"
-    };
-    outln!(
-        "config: autoencoder 784-{} {:?} lr {} batch {} for {epochs} epochs, seed {}; {}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
-        ae_args.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
-        ae_args.optimizer,
-        ae_args.lr,
-        ae_args.batch_size,
-        args.seed,
-        if augment_args.augment {
-            format!(
-                "augmentation (DEC-DA): shifts up to {} of the size, rotations up to {} degrees, in pretraining and DEC",
-                augment_args.augment_shift, augment_args.augment_rotation
-            )
-        } else {
-            "no augmentation".to_string()
-        },
-    );
-    let mut rows = Vec::new();
-    let protocols: &[Protocol] = match protocol {
-        Protocol::Both => &[Protocol::Split, Protocol::Full],
-        Protocol::Split => &[Protocol::Split],
-        Protocol::Full => &[Protocol::Full],
-    };
-    for &protocol in protocols {
-        let (train, eval, name) = match protocol {
-            Protocol::Split => {
-                let (a, b) = split_fraction(&ds, 0.7)?;
-                (a, Some(b), "70/30 split, validation")
-            }
-            _ => (ds.clone(), None, "all images"),
-        };
-        outln!(
-            "\n== protocol: {name} ({} fitted{})",
-            train.len(),
-            eval.as_ref()
-                .map_or(String::new(), |e| format!(", {} scored", e.len()))
-        );
-        let out = args.out.as_ref().map(|d| {
-            d.join(if protocol == Protocol::Split {
-                "split"
-            } else {
-                "full"
-            })
-        });
-        rows.extend(run_protocol(
-            &train,
-            eval.as_ref(),
-            name,
-            &ae_args,
-            preset.run_dec.then_some(&dec_args),
-            args.seed,
-            args.n2d_restarts,
-            out.as_deref(),
-            cancel,
-            &args.report.for_subfolder(if protocol == Protocol::Split {
-                "split"
-            } else {
-                "full"
-            }),
-        )?);
+    print_config(&plan);
+    let bars = MethodBars::with_kmeans_label("K-Means, raw pixels");
+    let progress = |p: &_| bars.update(p);
+    let control = Control::new(cancel).with_progress(&progress);
+    let mut report_error = None;
+    let rows = mnist::run(&plan, &ds, &control, &mut |event| {
+        if let Err(e) = show(event, &args.report) {
+            report_error.get_or_insert(e);
+        }
+    })?;
+    drop(bars);
+    if let Some(e) = report_error {
+        return Err(e);
     }
     outln!();
     print_table_beside_the_tutorial(&rows);
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join("results.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&rows)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        outln!("\nresults saved in {}", path.display());
+        outln!("\nresults saved in {}", dir.join("results.json").display());
     }
     Ok(())
 }
 
-/// Validation NMI that the 2017 Keras tutorial this walkthrough reproduces printed on its
-/// 70/30 split (AE + K-Means after 300 Adam epochs, then DEC).
-const TUTORIAL_SPLIT_NMI: [(&str, f64); 2] = [("AE + K-Means", 0.7436), ("DEC", 0.7652)];
+fn print_config(plan: &mnist::MnistPlan) {
+    let ae = &plan.autoencoder;
+    let dec_text = plan.dec.as_ref().map_or("DEC skipped".to_string(), |d| {
+        format!(
+            "DEC alpha 1, update interval {}, tol {}, maxiter {}, SGD lr {} momentum 0.9",
+            d.update_interval, d.tol, d.maxiter, d.lr
+        )
+    });
+    let n2d_text = if plan.protocols == [mnist::Protocol::Split] {
+        "N2D skipped (UMAP cannot place validation images)"
+    } else {
+        "N2D: UMAP n_neighbors 20, min_dist 0, 10 components, then a full-covariance Gaussian mixture"
+    };
+    let augment = ae.augmentation.as_ref().map_or("no augmentation".to_string(), |a| {
+        format!(
+            "augmentation (DEC-DA): shifts up to {} of the size, rotations up to {} degrees, in pretraining and DEC",
+            a.max_shift, a.max_rotation_degrees
+        )
+    });
+    outln!(
+        "config: autoencoder {} {} lr {} batch {} for {} epochs, seed {}; {augment}; {dec_text}; {n2d_text}; K-Means n_init 10 (raw) / 20 (codes)",
+        ae.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
+        match ae.optimizer {
+            deepclust::nn::Optimizer::Adam { .. } => "Adam",
+            _ => "Sgd",
+        },
+        ae.lr,
+        ae.batch_size,
+        ae.epochs,
+        plan.seed,
+    );
+}
+
+/// Prints what the walkthrough reports and writes the reports of its final methods.
+fn show(event: MnistEvent<'_>, report: &ReportArgs) -> Result<()> {
+    match event {
+        MnistEvent::Protocol {
+            name,
+            fitted,
+            scored,
+        } => outln!(
+            "\n== protocol: {name} ({} fitted{})",
+            fitted.len(),
+            if std::ptr::eq(fitted, scored) {
+                String::new()
+            } else {
+                format!(", {} scored", scored.len())
+            }
+        ),
+        MnistEvent::FoundAutoencoder { dir, epochs_done } => outln!(
+            "found an autoencoder in {} after {epochs_done} epochs",
+            dir.display()
+        ),
+        MnistEvent::Autoencoder(p) => outln!("autoencoder training {:.1} s", p.seconds),
+        MnistEvent::Scored {
+            row,
+            predictions,
+            scored,
+        } => {
+            print_scores(&row.method, scored.labels.as_deref(), predictions)?;
+        }
+        MnistEvent::N2d {
+            fitted,
+            params,
+            pretrained,
+            data,
+            is_final,
+        } => {
+            print_n2d_details(&fitted.details, fitted.clustering.n_clusters);
+            if is_final {
+                let d = &fitted.details;
+                let confidence = fitted
+                    .clustering
+                    .confidence
+                    .as_ref()
+                    .map(|(c, n)| (c.as_slice(), *n));
+                report
+                    .for_subfolder("full")
+                    .write_if_requested(&RunRecord {
+                        confidence,
+                        embedding: Some((
+                            fitted.model.layout.view(),
+                            "UMAP of the autoencoder code",
+                        )),
+                        timings: vec![
+                            ("autoencoder".into(), pretrained.seconds),
+                            ("UMAP".into(), d.umap_seconds),
+                            ("mixture".into(), d.gmm_seconds),
+                        ],
+                        ae_curve: ae_curve(&pretrained.autoencoder),
+                        ..RunRecord::new(
+                            format!("N2D on {}", data.source),
+                            data,
+                            &fitted.clustering.labels,
+                            serde_json::to_value(params)?,
+                            params.seed,
+                        )
+                    })?;
+            }
+        }
+        MnistEvent::Dec {
+            protocol,
+            fitted,
+            predictions,
+            scored,
+            ae_seconds,
+        } => {
+            let outcome = &fitted.details.outcome;
+            outln!(
+                "DEC: {} steps ({:?}), {:.1} s",
+                outcome.iterations,
+                outcome.stop,
+                outcome.seconds
+            );
+            let sub = match protocol {
+                mnist::Protocol::Split => "split",
+                _ => "full",
+            };
+            write_dec_report(
+                &report.for_subfolder(sub),
+                &fitted.model,
+                outcome,
+                scored,
+                predictions,
+                ae_seconds,
+            )?;
+        }
+    }
+    Ok(())
+}
 
 /// The results table with the tutorial's number beside each row it printed one for.
 fn print_table_beside_the_tutorial(rows: &[ResultRow]) {
     outln!("| method | protocol | NMI | ACC | ARI | time (s) | tutorial NMI |\n|---|---|---|---|---|---|---|");
     for r in rows {
-        let tutorial = TUTORIAL_SPLIT_NMI
-            .iter()
-            .find(|(m, _)| r.protocol.starts_with("70/30") && r.method == *m)
-            .map_or("-".to_string(), |(_, v)| format!("{v:.4}"));
+        let tutorial = r
+            .tutorial_nmi()
+            .map_or("-".to_string(), |v| format!("{v:.4}"));
         let scores = r.scores.map_or("- | - | -".to_string(), |s| {
             format!("{:.4} | {:.4} | {:.4}", s.nmi, s.acc, s.ari)
         });
@@ -311,162 +295,4 @@ fn print_table_beside_the_tutorial(rows: &[ResultRow]) {
             r.seconds
         );
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_protocol(
-    train: &Dataset,
-    eval: Option<&Dataset>,
-    protocol: &str,
-    ae_args: &AeArgs,
-    dec_args: Option<&DecArgs>,
-    seed: u64,
-    n2d_restarts: usize,
-    out: Option<&Path>,
-    cancel: &AtomicBool,
-    report: &ReportArgs,
-) -> Result<Vec<ResultRow>> {
-    let scored = eval.unwrap_or(train);
-    let truth = scored.labels.as_deref();
-    let mut rows = Vec::new();
-    let mut row = |method: &str, scores, seconds| {
-        rows.push(ResultRow {
-            method: method.into(),
-            protocol: protocol.into(),
-            scores,
-            seconds,
-        });
-    };
-
-    // 1. K-Means on raw pixels.
-    let start = Instant::now();
-    let bar = progress_bar(10, "restarts");
-    bar.set_message("K-Means, raw pixels");
-    let kmeans = KMeans::params(10).n_init(10).seed(seed).fit_with(
-        train.features.view(),
-        &mut |p| bar.set_position(p.run as u64),
-        cancel,
-    )?;
-    bar.finish_and_clear();
-    let pred = kmeans.predict(scored.features.view())?;
-    let secs = start.elapsed().as_secs_f64();
-    row(
-        "K-Means (raw pixels)",
-        print_scores("K-Means (raw pixels)", truth, &pred)?,
-        secs,
-    );
-
-    // 2. Autoencoder (reused or resumed from `out` when present), then K-Means on the codes.
-    let ae_dir = out.map(|d| d.join("autoencoder"));
-    let mut ae = match &ae_dir {
-        Some(dir) if dir.join("config.json").exists() => {
-            let mut ae =
-                Autoencoder::load(dir).with_context(|| format!("cannot load {}", dir.display()))?;
-            let done = ae.epochs_done();
-            outln!(
-                "found an autoencoder in {} after {done} epochs",
-                dir.display()
-            );
-            let mut config = ae.config().clone();
-            config.epochs = ae_args.epochs.saturating_sub(done);
-            ae.set_training(config)?;
-            ae
-        }
-        _ => Autoencoder::new(ae_args.config(train)?)?,
-    };
-    let mut ae_seconds = 0.0;
-    if ae.config().epochs > 0 {
-        ae_seconds = train_ae_with_progress(&mut ae, train, eval, ae_dir.as_deref(), cancel)?;
-    }
-    let start = Instant::now();
-    let codes = ae.encode(train.features.view())?;
-    let code_kmeans = KMeans::params(10).n_init(20).seed(seed).fit(codes.view())?;
-    let scored_codes = match eval {
-        Some(e) => ae.encode(e.features.view())?,
-        None => codes,
-    };
-    let pred = code_kmeans.predict(scored_codes.view())?;
-    let secs = start.elapsed().as_secs_f64() + ae_seconds;
-    outln!("autoencoder training {ae_seconds:.1} s");
-    row(
-        "AE + K-Means",
-        print_scores("AE + K-Means", truth, &pred)?,
-        secs,
-    );
-
-    // 3. N2D on the same codes (UMAP is transductive here, so only where fitted = scored).
-    if eval.is_none() {
-        let codes = ae.encode(train.features.view())?;
-        let params = N2dParams {
-            seed,
-            restarts: n2d_restarts,
-            ..N2dParams::default()
-        };
-        let result = n2d_with_progress(codes.view(), &params, cancel)?;
-        let secs = result.umap_seconds + result.gmm_seconds + ae_seconds;
-        row(
-            "N2D (AE + UMAP + GMM)",
-            print_scores("N2D", truth, &result.labels)?,
-            secs,
-        );
-        if dec_args.is_none() {
-            let confidence: Vec<f32> = result.confidence.iter().map(|&p| p as f32).collect();
-            report.write_if_requested(&RunRecord {
-                confidence: Some((&confidence, "mixture responsibility")),
-                embedding: Some((result.embedding.view(), "UMAP of the autoencoder code")),
-                timings: vec![
-                    ("autoencoder".into(), ae_seconds),
-                    ("UMAP".into(), result.umap_seconds),
-                    ("mixture".into(), result.gmm_seconds),
-                ],
-                ae_curve: ae_curve(&ae),
-                ..RunRecord::new(
-                    format!("N2D on {}", train.source),
-                    train,
-                    &result.labels,
-                    serde_json::to_value(&params)?,
-                    seed,
-                )
-            })?;
-        }
-    }
-
-    // 4. DEC, initialised from the same autoencoder.
-    let Some(dec_args) = dec_args else {
-        return Ok(rows);
-    };
-    let dec_config = dec_args
-        .config(seed, None)
-        .augmentation(ae_args.augment.augmentation(train)?);
-    let (model, outcome) = fine_tune(ae, train, dec_config, cancel)?;
-    let pred = match eval {
-        Some(e) => model.predict(e.features.view())?,
-        None => outcome.labels.clone(),
-    };
-    outln!(
-        "DEC: {} steps ({:?}), {:.1} s",
-        outcome.iterations,
-        outcome.stop,
-        outcome.seconds
-    );
-    row(
-        "DEC",
-        print_scores("DEC", truth, &pred)?,
-        outcome.seconds + ae_seconds,
-    );
-    write_dec_report(
-        report,
-        &model,
-        &outcome,
-        eval.unwrap_or(train),
-        &pred,
-        ae_seconds,
-    )?;
-    if let Some(dir) = out {
-        let dec_dir = dir.join("dec");
-        model
-            .save(&dec_dir)
-            .with_context(|| format!("cannot save {}", dec_dir.display()))?;
-    }
-    Ok(rows)
 }

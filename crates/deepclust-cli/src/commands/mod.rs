@@ -1,4 +1,4 @@
-pub mod deep;
+pub mod dec;
 pub mod demo;
 pub mod download;
 pub mod kmeans;
@@ -6,4 +6,4 @@ pub mod mnist;
 pub mod models;
 pub mod n2d;
 pub mod organize;
-pub mod report_args;
+pub mod train_ae;

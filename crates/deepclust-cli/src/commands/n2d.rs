@@ -1,15 +1,16 @@
 //! `deepclust n2d`: autoencoder code -> UMAP -> Gaussian mixture (N2D), with `--k auto`.
 
-use crate::cli::{describe, print_scores, progress_bar, DataArgs};
-use crate::commands::deep::{load_or_train_ae, write_labels, AeArgs};
-use anyhow::{bail, Context, Result};
+use crate::cli::{describe, print_n2d_details, print_scores, DataArgs};
+use crate::exit::UsageError;
+use crate::method_args::AeArgs;
+use crate::progress::MethodBars;
+use anyhow::{Context, Result};
 use clap::Args;
-use deepclust::manifold::UmapProgress;
-use deepclust::pipeline::{n2d, KSelect, N2dParams, N2dResult};
-use indicatif::ProgressBar;
+use deepclust::control::Control;
+use deepclust::method::{AeSource, Method, N2d};
+use deepclust::pipeline::{KSelect, N2dParams};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct N2dArgs {
@@ -41,119 +42,83 @@ pub struct N2dArgs {
     /// Write one line per item: id, cluster.
     #[arg(long, value_name = "CSV")]
     pub output: Option<PathBuf>,
-}
-
-pub fn parse_k(k: &str, k_max: usize) -> Result<KSelect> {
-    if k.eq_ignore_ascii_case("auto") {
-        if k_max < 2 {
-            bail!("--k-max must be at least 2 for --k auto");
-        }
-        return Ok(KSelect::Auto { min: 2, max: k_max });
-    }
-    let k: usize = k
-        .parse()
-        .with_context(|| format!("--k {k}: expected a number or `auto`"))?;
-    if k == 0 {
-        bail!("--k must be at least 1");
-    }
-    Ok(KSelect::Fixed(k))
-}
-
-/// Runs N2D on `codes` with a progress bar over UMAP's stages.
-pub fn n2d_with_progress(
-    codes: ndarray::ArrayView2<'_, f32>,
-    params: &N2dParams,
-    cancel: &AtomicBool,
-) -> Result<N2dResult> {
-    let bar: ProgressBar = progress_bar(1, "steps");
-    let result = n2d(
-        codes,
-        params,
-        &mut |p: UmapProgress| {
-            bar.set_length(p.total as u64);
-            bar.set_position(p.step as u64);
-            bar.set_message(format!("UMAP {:?}", p.stage));
-        },
-        cancel,
-    );
-    bar.finish_and_clear();
-    let result = result.context("N2D failed")?;
-    if result.bic.len() > 1 {
-        let list: Vec<String> = result
-            .bic
-            .iter()
-            .map(|(k, b)| format!("k={k}: {b:.0}"))
-            .collect();
-        outln!(
-            "BIC per k (reported, not used to choose): {}",
-            list.join(", ")
-        );
-        let list: Vec<String> = result
-            .silhouette
-            .iter()
-            .map(|(k, s)| format!("k={k}: {s:.4}"))
-            .collect();
-        outln!("silhouette per k (highest chosen): {}", list.join(", "));
-    }
-    if result.restart_agreement.len() > 1 {
-        let list: Vec<String> = result
-            .restart_agreement
-            .iter()
-            .enumerate()
-            .map(|(i, a)| format!("seed +{i}: {a:.4}"))
-            .collect();
-        outln!(
-            "restarts, mean agreement (ARI) with the others: {}; kept seed +{}",
-            list.join(", "),
-            result.chosen_restart
-        );
-    }
-    outln!(
-        "N2D: {} clusters; UMAP {:.1} s, mixture {:.1} s",
-        result.n_clusters,
-        result.umap_seconds,
-        result.gmm_seconds
-    );
-    Ok(result)
+    /// Save the fitted N2D (autoencoder, code, layout, mixture) into DIR; it places and
+    /// labels new images (`deepclust::run::SavedModel::load`).
+    #[arg(long, value_name = "DIR")]
+    pub save_model: Option<PathBuf>,
 }
 
 pub fn run(args: &N2dArgs, cancel: &AtomicBool) -> Result<()> {
+    let clusters = KSelect::parse(
+        &args.k,
+        KSelect::Auto {
+            min: 2,
+            max: args.k_max,
+        },
+    )
+    .map_err(UsageError)?;
     let ds = args.data.load()?;
     outln!("data: {}", describe(&ds));
-    let clusters = parse_k(&args.k, args.k_max)?;
-    let ae = load_or_train_ae(args.ae.as_deref(), &args.ae_train, &ds, None, cancel)?;
-    let params = N2dParams {
-        clusters,
-        n_neighbors: args.n_neighbors,
-        umap_dims: None,
-        gmm_n_init: args.gmm_n_init,
-        restarts: args.restarts,
-        seed: args.ae_train.seed,
+    let encoder = match &args.ae {
+        Some(dir) => AeSource::Load(dir.clone()),
+        None => {
+            let config = args.ae_train.config(&ds)?;
+            outln!("pretraining: {}", serde_json::to_string(&config)?);
+            AeSource::Train(config)
+        }
     };
-    logln!("config: {}", serde_json::to_string(&params)?);
-    let start = Instant::now();
-    let codes = ae.encode(ds.features.view())?;
-    let result = n2d_with_progress(codes.view(), &params, cancel)?;
-    let total_seconds = start.elapsed().as_secs_f64();
+    let method = N2d {
+        params: N2dParams {
+            clusters,
+            n_neighbors: args.n_neighbors,
+            umap_dims: None,
+            gmm_n_init: args.gmm_n_init,
+            restarts: args.restarts,
+            seed: args.ae_train.seed,
+        },
+        encoder: Some(encoder),
+        save_encoder_to: None,
+    };
+    method.validate().context("--k / --k-max / --restarts")?;
+    logln!("config: {}", serde_json::to_string(&method.params)?);
+    if let Some(dir) = &args.save_model {
+        crate::cli::check_writable(dir)?;
+    }
+    let bars = MethodBars::new();
+    let progress = |p: &_| bars.update(p);
+    let control = Control::new(cancel).with_progress(&progress);
+    let fitted = method.fit(&ds, &control).context("N2D failed")?;
+    drop(bars);
+    let details = &fitted.details;
+    print_n2d_details(details, fitted.clustering.n_clusters);
+    let total_seconds = details.umap_seconds + details.gmm_seconds;
     outln!("total {total_seconds:.1} s");
-    let scores = print_scores("N2D", ds.labels.as_deref(), &result.labels)?;
+    let labels = &fitted.clustering.labels;
+    let scores = print_scores("N2D", ds.labels.as_deref(), labels)?;
     if let Some(path) = &args.output {
-        write_labels(path, &ds, &result.labels)?;
+        deepclust::run::write_assignments(path, &ds.ids, labels)?;
+        outln!("assignments written to {}", path.display());
+    }
+    if let Some(dir) = &args.save_model {
+        use deepclust::run::SaveRun;
+        fitted.model.save_run(dir, &method.params)?;
+        outln!("model saved in {}", dir.display());
     }
     crate::output::json_result(&serde_json::json!({
         "method": "N2D",
         "items": ds.len(),
-        "config": params,
-        "n_clusters": result.n_clusters,
+        "config": method.params,
+        "n_clusters": fitted.clustering.n_clusters,
         "scores": scores,
-        "bic_per_k": result.bic,
-        "silhouette_per_k": result.silhouette,
-        "restart_agreement": result.restart_agreement,
-        "chosen_restart": result.chosen_restart,
-        "umap_seconds": result.umap_seconds,
-        "gmm_seconds": result.gmm_seconds,
+        "bic_per_k": details.bic,
+        "silhouette_per_k": details.silhouette,
+        "restart_agreement": details.restart_agreement,
+        "chosen_restart": details.chosen_restart,
+        "umap_seconds": details.umap_seconds,
+        "gmm_seconds": details.gmm_seconds,
         "total_seconds": total_seconds,
         "labels_csv": args.output,
+        "model_dir": args.save_model,
     }));
     Ok(())
 }

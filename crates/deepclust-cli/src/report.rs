@@ -21,6 +21,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use deepclust::data::Dataset;
+use deepclust::nn::{Autoencoder, DecModel, DecOutcome};
 use deepclust::report::{
     AeEpoch, DecUpdate, ImageShape, ReportBuilder, ReportOptions, ReportSummary,
 };
@@ -174,4 +175,72 @@ impl ReportArgs {
             .write(dir)
             .with_context(|| format!("cannot write the report into {}", dir.display()))
     }
+}
+
+/// The HTML report of a DEC/IDEC run on `ds` (when `--report` was given): montages ranked
+/// by max q, the code mapped by PCA, the autoencoder and DEC curves.
+pub fn write_dec_report(
+    report: &ReportArgs,
+    model: &DecModel,
+    outcome: &DecOutcome,
+    ds: &Dataset,
+    labels: &[usize],
+    ae_seconds: f64,
+) -> Result<()> {
+    if report.report.is_none() {
+        return Ok(());
+    }
+    let q = model.soft_assign(ds.features.view())?;
+    let confidence: Vec<f32> = q
+        .outer_iter()
+        .map(|r| r.iter().copied().fold(0.0, f32::max))
+        .collect();
+    let codes = model.embed(ds.features.view())?;
+    let name = model.config().method_name();
+    let dec_curve = model
+        .history()
+        .iter()
+        .map(|r| DecUpdate {
+            iteration: r.iter,
+            loss: r.loss,
+            kl_loss: r.kl_loss,
+            reconstruction_loss: r.reconstruction_loss,
+            label_change: r.delta_label,
+            scores: r.scores,
+        })
+        .collect();
+    report.write_if_requested(&RunRecord {
+        confidence: Some((&confidence, "max q")),
+        embedding: Some((codes.view(), "code")),
+        timings: vec![
+            ("autoencoder".into(), ae_seconds),
+            (name.into(), outcome.seconds),
+        ],
+        ae_curve: ae_curve(model.autoencoder()),
+        dec_curve,
+        notes: vec![format!(
+            "{name} stopped after {} steps ({:?})",
+            outcome.iterations, outcome.stop
+        )],
+        ..RunRecord::new(
+            format!("{name} on {}", ds.source),
+            ds,
+            labels,
+            serde_json::to_value(model.config())?,
+            model.config().seed,
+        )
+    })?;
+    Ok(())
+}
+
+/// The autoencoder's loss per epoch, for the report.
+pub fn ae_curve(ae: &Autoencoder) -> Vec<AeEpoch> {
+    ae.history()
+        .iter()
+        .map(|e| AeEpoch {
+            epoch: e.epoch,
+            train_loss: e.train_loss,
+            val_loss: e.val_loss,
+        })
+        .collect()
 }
