@@ -28,6 +28,8 @@ pub enum Stage {
     Dec,
     /// IDEC fine-tuning (gradient steps).
     Idec,
+    /// The photo organizer (its own stages inside).
+    Organize,
 }
 
 impl Stage {
@@ -41,6 +43,7 @@ impl Stage {
             Stage::Umap => "UMAP",
             Stage::Dec => "DEC",
             Stage::Idec => "IDEC",
+            Stage::Organize => "organize",
         }
     }
 }
@@ -66,6 +69,8 @@ pub enum Progress {
     Dec { stage: Stage, report: DecReport },
     /// A stage ended after `seconds`.
     Finished { stage: Stage, seconds: f64 },
+    /// The organizer advanced (its stages are named: scan, autoencoder, link).
+    Organize(deepclust_gallery::Progress),
 }
 
 impl Progress {
@@ -79,6 +84,7 @@ impl Progress {
             Progress::Epoch(_) => Stage::Autoencoder,
             Progress::Mixture(_) => Stage::Mixture,
             Progress::Umap(_) => Stage::Umap,
+            Progress::Organize(_) => Stage::Organize,
         }
     }
 }

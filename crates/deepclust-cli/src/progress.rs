@@ -46,6 +46,7 @@ impl MethodBars {
                     Stage::Mixture => ("restarts", "mixture".to_string()),
                     Stage::Umap => ("steps", "UMAP".to_string()),
                     Stage::Dec | Stage::Idec => ("steps", dec_name(*stage).to_string()),
+                    Stage::Organize => ("files", "organize".to_string()),
                 };
                 let bar = progress_bar(*total as u64, unit);
                 bar.set_message(message);
@@ -138,6 +139,10 @@ fn show(bar: &ProgressBar, p: &Progress) {
                     r.delta_label
                 ),
             );
+        }
+        Progress::Organize(o) => {
+            bar.set_length(o.total as u64);
+            bar.set_position(o.done as u64);
         }
         Progress::Started { .. } | Progress::Finished { .. } => {}
     }
