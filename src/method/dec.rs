@@ -192,25 +192,11 @@ impl Method for AeKMeans {
                 .obtain(data, None, self.save_encoder_to.as_deref(), control)?;
         let start = Instant::now();
         let codes = pretrained.autoencoder.encode(data.features.view())?;
-        control.report(Progress::Started {
-            stage: Stage::KMeans,
-            total: self.kmeans.n_init,
-        });
-        let kmeans = self.kmeans.fit_with(
-            codes.view(),
-            &mut |report| {
-                control.report(Progress::KMeans {
-                    stage: Stage::KMeans,
-                    report,
-                })
-            },
-            control.cancel_flag(),
-        )?;
-        let seconds = start.elapsed().as_secs_f64();
-        control.report(Progress::Finished {
-            stage: Stage::KMeans,
-            seconds,
-        });
+        let (kmeans, kmeans_seconds) =
+            super::flat::fit_stage(control, Stage::KMeans, self.kmeans.n_init, |p| {
+                self.kmeans.fit_with(codes.view(), p, control.cancel_flag())
+            })?;
+        let seconds = start.elapsed().as_secs_f64().max(kmeans_seconds);
         let mut timings = Vec::new();
         if pretrained.seconds > 0.0 {
             timings.push((Stage::Autoencoder, pretrained.seconds));

@@ -3,7 +3,10 @@
 
 use super::{check_k, row_argmax, Clustering, Fitted, Method, MethodError, Predict};
 use crate::control::{Control, Progress, Stage};
-use deepclust_cluster::{GmmModel, GmmParams, KMeansModel, KMeansParams, MiniBatchKMeansParams};
+use deepclust_cluster::{
+    ClusterError, GmmModel, GmmParams, KMeansModel, KMeansParams, KMeansProgress,
+    MiniBatchKMeansParams,
+};
 use deepclust_data::Dataset;
 use ndarray::ArrayView2;
 use serde::Serialize;
@@ -118,6 +121,21 @@ impl From<GmmParams> for GaussianMixture {
     }
 }
 
+/// Runs one K-Means-like fit as `stage`: started, its iterations, finished, its seconds.
+pub(super) fn fit_stage<M>(
+    control: &Control,
+    stage: Stage,
+    total: usize,
+    fit: impl FnOnce(&mut dyn FnMut(KMeansProgress)) -> Result<M, ClusterError>,
+) -> Result<(M, f64), MethodError> {
+    control.report(Progress::Started { stage, total });
+    let start = Instant::now();
+    let model = fit(&mut |report| control.report(Progress::KMeans { stage, report }))?;
+    let seconds = start.elapsed().as_secs_f64();
+    control.report(Progress::Finished { stage, seconds });
+    Ok((model, seconds))
+}
+
 /// A K-Means model's clustering of the rows it was fitted on.
 fn centroid_clustering(model: &KMeansModel, stage: Stage, seconds: f64) -> Clustering {
     Clustering {
@@ -140,26 +158,10 @@ impl Method for KMeans {
     ) -> Result<Fitted<KMeansModel, ()>, MethodError> {
         check_k(self.params.n_clusters, data)?;
         self.params.validate()?;
-        control.report(Progress::Started {
-            stage: Stage::KMeans,
-            total: self.params.n_init,
-        });
-        let start = Instant::now();
-        let model = self.params.fit_with(
-            data.features.view(),
-            &mut |report| {
-                control.report(Progress::KMeans {
-                    stage: Stage::KMeans,
-                    report,
-                })
-            },
-            control.cancel_flag(),
-        )?;
-        let seconds = start.elapsed().as_secs_f64();
-        control.report(Progress::Finished {
-            stage: Stage::KMeans,
-            seconds,
-        });
+        let (model, seconds) = fit_stage(control, Stage::KMeans, self.params.n_init, |p| {
+            self.params
+                .fit_with(data.features.view(), p, control.cancel_flag())
+        })?;
         Ok(Fitted {
             clustering: centroid_clustering(&model, Stage::KMeans, seconds),
             model,
@@ -180,26 +182,10 @@ impl Method for MiniBatchKMeans {
         check_k(self.params.n_clusters, data)?;
         self.params.validate()?;
         let steps = (self.params.max_epochs * data.len()).div_ceil(self.params.batch_size.max(1));
-        control.report(Progress::Started {
-            stage: Stage::MiniBatchKMeans,
-            total: steps,
-        });
-        let start = Instant::now();
-        let model = self.params.fit_with(
-            data.features.view(),
-            &mut |report| {
-                control.report(Progress::KMeans {
-                    stage: Stage::MiniBatchKMeans,
-                    report,
-                })
-            },
-            control.cancel_flag(),
-        )?;
-        let seconds = start.elapsed().as_secs_f64();
-        control.report(Progress::Finished {
-            stage: Stage::MiniBatchKMeans,
-            seconds,
-        });
+        let (model, seconds) = fit_stage(control, Stage::MiniBatchKMeans, steps, |p| {
+            self.params
+                .fit_with(data.features.view(), p, control.cancel_flag())
+        })?;
         Ok(Fitted {
             clustering: centroid_clustering(&model, Stage::MiniBatchKMeans, seconds),
             model,
