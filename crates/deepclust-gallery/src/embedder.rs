@@ -52,7 +52,7 @@ const STATS: &str = "thumbnail layout, colour and texture statistics (no model)"
 /// Chooses the embedder for the run's `embedding` / `model`. Only explicit requests fail:
 /// `--model FILE` with a bad file, or `EmbeddingKind::Models` without models; `Auto` falls
 /// back with a note.
-pub fn choose(params: &crate::organize::OrganizeParams) -> Result<ChosenEmbedder, GalleryError> {
+pub fn choose(params: &crate::params::OrganizeParams) -> Result<ChosenEmbedder, GalleryError> {
     let (kind, model, ort_lib) = (
         params.embedding,
         params.model.as_deref(),

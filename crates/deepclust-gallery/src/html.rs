@@ -9,8 +9,10 @@
 
 use crate::apply::LinkOutcome;
 use crate::error::GalleryError;
+use crate::layout::THUMBS_DIR;
 use crate::manifest::Manifest;
-use crate::organize::{OrganizeParams, OrganizeReport, THUMBS_DIR};
+use crate::outcome::OrganizeReport;
+use crate::params::OrganizeParams;
 use crate::plan::GroupKind;
 use deepclust_report::{
     IndexGroup, IndexSection, PhotoIndex, ReportBuilder, ReportOptions, ReportSummary, SkippedItem,

@@ -3,7 +3,8 @@
 use crate::apply::LinkOutcome;
 use crate::error::GalleryError;
 use crate::exif_meta::{GpsPoint, TimeSource};
-use crate::organize::{ContentCluster, OrganizeParams, OrganizeReport};
+use crate::outcome::{ContentCluster, OrganizeReport};
+use crate::params::OrganizeParams;
 use crate::places::Place;
 use crate::plan::Assignment;
 use crate::scan::SkippedFile;
@@ -107,7 +108,7 @@ impl Manifest {
                 groups: r.assignments[i].clone(),
                 links: std::mem::take(&mut links[i]),
                 thumbnail: thumbs
-                    .then(|| format!("{}/{}", crate::organize::THUMBS_DIR, p.thumb_name())),
+                    .then(|| format!("{}/{}", crate::layout::THUMBS_DIR, p.thumb_name())),
                 notes: p.notes.clone(),
             })
             .collect();
