@@ -52,6 +52,23 @@ pub enum Protocol {
     Both,
 }
 
+impl Protocol {
+    /// `(protocol, name, description)` for a command line's `--protocol`.
+    pub const CHOICES: &'static [(Protocol, &'static str, &'static str)] = &[
+        (
+            Protocol::Split,
+            "split",
+            "Fit on the first 70%, score the last 30% (the tutorial)",
+        ),
+        (
+            Protocol::Full,
+            "full",
+            "Fit and score on every image (the literature)",
+        ),
+        (Protocol::Both, "both", "Both, one after the other"),
+    ];
+}
+
 /// A preset and what overrides it (`None`: the preset's value).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MnistParams {

@@ -1,7 +1,8 @@
 //! Helpers shared by the subcommands: data arguments, progress bars, result printing.
 
+use crate::choice::one_of;
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use deepclust::data::{self, Dataset, Format, IdxSubset, LoadOptions};
 use deepclust::metrics::{Contingency, Scores};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,37 +28,6 @@ pub fn install_ctrl_c() -> Arc<AtomicBool> {
     flag
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum FormatArg {
-    /// MNIST-style IDX files (a folder holding train-/t10k- files, or one file)
-    Idx,
-    /// A `filename[,label]` CSV plus a folder of PNG images
-    Csv,
-    /// Any folder of PNG/JPEG images
-    Folder,
-    /// The 8x8 digits CSV (64 values 0..16, then the label)
-    Digits,
-}
-
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Format {
-        match f {
-            FormatArg::Idx => Format::Idx,
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Folder => Format::Folder,
-            FormatArg::Digits => Format::Digits,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum SubsetArg {
-    /// Train then test (70,000 for MNIST), the literature's protocol
-    All,
-    Train,
-    Test,
-}
-
 /// Where the data comes from; shared by every subcommand that clusters.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
@@ -66,11 +36,11 @@ pub struct DataArgs {
     #[arg(long, value_name = "PATH")]
     pub data: String,
     /// Force the format instead of detecting it from the content.
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    #[arg(long, value_parser = one_of(Format::CHOICES))]
+    pub format: Option<Format>,
     /// Which part of an IDX folder to use.
-    #[arg(long, value_enum, default_value = "all")]
-    pub subset: SubsetArg,
+    #[arg(long, value_parser = one_of(IdxSubset::CHOICES), default_value = "all")]
+    pub subset: IdxSubset,
     /// Folder of the PNGs named in a CSV (default: Images/train next to the CSV).
     #[arg(long, value_name = "DIR")]
     pub images_dir: Option<PathBuf>,
@@ -110,19 +80,15 @@ impl DataArgs {
         let opts = LoadOptions::default()
             .image_side(self.side)
             .grayscale(!self.rgb)
-            .idx_subset(match self.subset {
-                SubsetArg::All => IdxSubset::All,
-                SubsetArg::Train => IdxSubset::Train,
-                SubsetArg::Test => IdxSubset::Test,
-            })
+            .idx_subset(self.subset)
             .lenient(self.lenient)
             .labels_from_subfolders(self.labels_from_subfolders);
         let opts = match &self.images_dir {
             Some(dir) => opts.images_dir(dir),
             None => opts,
         };
-        let loaded = data::load_with_report(path, self.format.map(Format::from), &opts)
-            .context("cannot load the dataset")?;
+        let loaded =
+            data::load_with_report(path, self.format, &opts).context("cannot load the dataset")?;
         for skipped in &loaded.skipped {
             logln!("skipped {}: {}", skipped.path.display(), skipped.reason);
         }

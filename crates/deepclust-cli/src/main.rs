@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 
 #[macro_use]
 mod output;
+mod choice;
 mod cli;
 mod commands;
 mod exit;

@@ -2,29 +2,11 @@
 //! the autoencoder, its augmentation and DEC's settings, each turned into the library's
 //! configuration in one place.
 
+use crate::choice::one_of;
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use deepclust::data::Dataset;
 use deepclust::nn::{Augmentation, AutoencoderConfig, DecConfig, Optimizer};
-use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
-pub enum OptimizerArg {
-    /// Adam (beta 0.9, 0.999)
-    Adam,
-    /// SGD with momentum (see --momentum)
-    Sgd,
-}
-
-impl OptimizerArg {
-    /// The library's optimizer (`momentum` is SGD's).
-    pub fn optimizer(self, momentum: f32) -> Optimizer {
-        match self {
-            OptimizerArg::Adam => Optimizer::adam(),
-            OptimizerArg::Sgd => Optimizer::sgd(momentum),
-        }
-    }
-}
 
 /// Autoencoder architecture and training.
 #[derive(Args, Debug, Clone)]
@@ -37,8 +19,8 @@ pub struct AeArgs {
     pub epochs: usize,
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
-    #[arg(long, value_enum, default_value = "adam")]
-    pub optimizer: OptimizerArg,
+    #[arg(long, value_parser = one_of(Optimizer::CHOICES), default_value = "adam")]
+    pub optimizer: Optimizer,
     /// Learning rate (Adam 1e-3; the DEC paper's SGD used 1.0 with momentum 0.9).
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f32,
@@ -97,7 +79,7 @@ impl AeArgs {
         let input_dim = ds.dim();
         let mut dims = vec![input_dim];
         dims.extend(&self.dims);
-        let optimizer = self.optimizer.optimizer(self.momentum);
+        let optimizer = self.optimizer.with_momentum(self.momentum);
         Ok(AutoencoderConfig::default()
             .dims(dims)
             .epochs(self.epochs)

@@ -52,6 +52,41 @@ fn remote(name: &str, sha256: &str) -> RemoteFile {
     }
 }
 
+/// The datasets this crate knows how to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownDataset {
+    Mnist,
+    FashionMnist,
+}
+
+impl KnownDataset {
+    /// `(dataset, name, description)` for a command line.
+    pub const CHOICES: &'static [(KnownDataset, &'static str, &'static str)] = &[
+        (KnownDataset::Mnist, "mnist", "MNIST handwritten digits"),
+        (
+            KnownDataset::FashionMnist,
+            "fashion-mnist",
+            "Fashion-MNIST clothing images",
+        ),
+    ];
+
+    /// Its files, checksums and usual mirror.
+    pub fn spec(self) -> DatasetSpec {
+        match self {
+            KnownDataset::Mnist => mnist_spec(),
+            KnownDataset::FashionMnist => fashion_mnist_spec(),
+        }
+    }
+
+    /// The sub-folder it is stored in.
+    pub fn folder(self) -> &'static str {
+        match self {
+            KnownDataset::Mnist => "mnist",
+            KnownDataset::FashionMnist => "fashion-mnist",
+        }
+    }
+}
+
 /// MNIST: 60,000 training and 10,000 test digits. Uncompressed MD5s (official):
 /// train-images 6bbc9ace898e44ae57da46a324031adb, train-labels
 /// a25bea736e30d166cdddb491f175f624, t10k-images 2646ac647ad5339dbf082846283269ea,

@@ -31,6 +31,19 @@ pub enum IdxSubset {
     All,
 }
 
+impl IdxSubset {
+    /// `(subset, name, description)` for a command line's `--subset`.
+    pub const CHOICES: &'static [(IdxSubset, &'static str, &'static str)] = &[
+        (
+            IdxSubset::All,
+            "all",
+            "Train then test (70,000 for MNIST), the literature's protocol",
+        ),
+        (IdxSubset::Train, "train", "The training images only"),
+        (IdxSubset::Test, "test", "The test images only"),
+    ];
+}
+
 impl std::str::FromStr for IdxSubset {
     type Err = DataError;
     /// `train`, `test` or `all` (case-insensitive).

@@ -64,6 +64,26 @@ impl Format {
     /// All formats, in the order of `--help` texts.
     pub const ALL: [Format; 4] = [Format::Idx, Format::Csv, Format::Folder, Format::Digits];
 
+    /// `(format, name, description)` for a command line's `--format`.
+    pub const CHOICES: &'static [(Format, &'static str, &'static str)] = &[
+        (
+            Format::Idx,
+            "idx",
+            "MNIST-style IDX files (a folder holding train-/t10k- files, or one file)",
+        ),
+        (
+            Format::Csv,
+            "csv",
+            "A `filename[,label]` CSV plus a folder of PNG images",
+        ),
+        (Format::Folder, "folder", "Any folder of PNG/JPEG images"),
+        (
+            Format::Digits,
+            "digits",
+            "The 8x8 digits CSV (64 values 0..16, then the label)",
+        ),
+    ];
+
     /// The lowercase name used on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -28,6 +28,23 @@ pub enum LinkMode {
     Copy,
 }
 
+impl LinkMode {
+    /// `(mode, name, description)` for a command line's `--link`.
+    pub const CHOICES: &'static [(LinkMode, &'static str, &'static str)] = &[
+        (
+            LinkMode::Symlink,
+            "symlink",
+            "Relative symbolic links (no extra space)",
+        ),
+        (
+            LinkMode::Hardlink,
+            "hardlink",
+            "Hard links (same file system; survive deleting the original)",
+        ),
+        (LinkMode::Copy, "copy", "Full copies"),
+    ];
+}
+
 impl std::str::FromStr for LinkMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -47,6 +47,32 @@ pub enum EmbeddingKind {
     Autoencoder,
 }
 
+impl EmbeddingKind {
+    /// `(kind, name, description)` for a command line's `--embedding`.
+    pub const CHOICES: &'static [(EmbeddingKind, &'static str, &'static str)] = &[
+        (
+            EmbeddingKind::Auto,
+            "auto",
+            "The content models when present, else the statistics",
+        ),
+        (
+            EmbeddingKind::Models,
+            "models",
+            "The content models (EfficientNet-Lite2, text and face detectors); error without them",
+        ),
+        (
+            EmbeddingKind::Stats,
+            "stats",
+            "Thumbnail layout plus colour and texture statistics",
+        ),
+        (
+            EmbeddingKind::Autoencoder,
+            "autoencoder",
+            "Autoencoder trained on the library's thumbnails, plus the statistics",
+        ),
+    ];
+}
+
 impl std::str::FromStr for EmbeddingKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -19,6 +19,36 @@ pub enum GroupKind {
 }
 
 impl GroupKind {
+    /// `(kind, name, description)` for a command line's `--by` (near-duplicates has a flag
+    /// of its own).
+    pub const CHOICES: &'static [(GroupKind, &'static str, &'static str)] = &[
+        (
+            GroupKind::Date,
+            "date",
+            "One folder per day: by-date/YYYY/YYYY-MM-DD (the camera's local day)",
+        ),
+        (
+            GroupKind::Event,
+            "event",
+            "Runs of photos without a long gap: by-event/YYYY/<dates> <place>",
+        ),
+        (
+            GroupKind::Place,
+            "place",
+            "by-place/Country/Region/City from GPS (offline); no GPS -> unknown-place",
+        ),
+        (
+            GroupKind::Content,
+            "content",
+            "Content albums (what is in the pictures: text, faces, objects): by-content/<name>",
+        ),
+        (
+            GroupKind::People,
+            "people",
+            "Persons from their faces (needs the face models): by-people/person-NNN",
+        ),
+    ];
+
     pub fn folder(self) -> &'static str {
         match self {
             GroupKind::Date => "by-date",

@@ -44,6 +44,23 @@ impl Optimizer {
     pub const fn sgd(momentum: f32) -> Self {
         Optimizer::Sgd { momentum }
     }
+    /// `(optimizer, name, description)` for a command line's `--optimizer`; SGD's momentum
+    /// is set apart ([`Optimizer::with_momentum`]).
+    pub const CHOICES: &'static [(Optimizer, &'static str, &'static str)] = &[
+        (Optimizer::adam(), "adam", "Adam (beta 0.9, 0.999)"),
+        (
+            Optimizer::sgd(0.9),
+            "sgd",
+            "SGD with momentum (see --momentum)",
+        ),
+    ];
+    /// The same optimizer with SGD's momentum set to `momentum` (Adam is unchanged).
+    pub const fn with_momentum(self, momentum: f32) -> Self {
+        match self {
+            Optimizer::Sgd { .. } => Optimizer::Sgd { momentum },
+            adam => adam,
+        }
+    }
     /// A description of what is wrong, if anything.
     pub fn problem(&self) -> Option<String> {
         match *self {

@@ -1,26 +1,19 @@
 //! `deepclust download`: fetch MNIST / Fashion-MNIST with checksums, into a cache folder.
 
+use crate::choice::one_of;
 use crate::cli::{log_line, progress_bar};
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
-use deepclust::data::download::{
-    fashion_mnist_spec, fetch_dataset, mnist_spec, DownloadEvent, MirrorConfig,
-};
+use clap::Args;
+use deepclust::data::download::{fetch_dataset, DownloadEvent, KnownDataset, MirrorConfig};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Which {
-    Mnist,
-    FashionMnist,
-}
-
 #[derive(Args, Debug)]
 pub struct DownloadArgs {
     /// Which dataset.
-    #[arg(value_enum)]
-    pub dataset: Which,
+    #[arg(value_parser = one_of(KnownDataset::CHOICES))]
+    pub dataset: KnownDataset,
     /// Folder to store the files in (kept as a cache: valid files are not fetched again).
     #[arg(long, default_value = "data")]
     pub dir: PathBuf,
@@ -30,10 +23,7 @@ pub struct DownloadArgs {
 }
 
 pub fn run(args: &DownloadArgs, cancel: Arc<AtomicBool>) -> Result<()> {
-    let (spec, sub) = match args.dataset {
-        Which::Mnist => (mnist_spec(), "mnist"),
-        Which::FashionMnist => (fashion_mnist_spec(), "fashion-mnist"),
-    };
+    let (spec, sub) = (args.dataset.spec(), args.dataset.folder());
     let mut config = MirrorConfig::default();
     if let Some(url) = &args.base_url {
         config = config.base_url(url);

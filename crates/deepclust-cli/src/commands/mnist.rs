@@ -1,26 +1,18 @@
 //! `deepclust mnist`: the tutorial's walkthrough end to end (the library's
 //! `experiment::mnist`), printed as it runs and as one table beside the tutorial's numbers.
 
+use crate::choice::one_of;
 use crate::cli::{describe, print_n2d_details, print_scores};
-use crate::method_args::{AugmentArgs, OptimizerArg};
+use crate::method_args::AugmentArgs;
 use crate::progress::MethodBars;
 use crate::report::{ae_curve, write_dec_report, ReportArgs, RunRecord};
 use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use deepclust::control::Control;
 use deepclust::experiment::mnist::{self, MnistEvent, MnistParams, Preset, ResultRow};
+use deepclust::nn::Optimizer;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Protocol {
-    /// Fit on the first 70%, score the last 30% (the tutorial)
-    Split,
-    /// Fit and score on every image (the literature)
-    Full,
-    /// Both, one after the other
-    Both,
-}
 
 #[derive(Args, Debug)]
 pub struct MnistArgs {
@@ -40,8 +32,8 @@ pub struct MnistArgs {
     #[arg(long, conflicts_with = "quick")]
     pub best: bool,
     /// Default: `split` with --quick, else `both`.
-    #[arg(long, value_enum)]
-    pub protocol: Option<Protocol>,
+    #[arg(long, value_parser = one_of(mnist::Protocol::CHOICES))]
+    pub protocol: Option<mnist::Protocol>,
     /// Autoencoder epochs (overrides the preset).
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -56,8 +48,8 @@ pub struct MnistArgs {
     #[arg(long, value_delimiter = ',')]
     pub dims: Option<Vec<usize>>,
     /// Autoencoder optimizer (overrides the preset).
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerArg>,
+    #[arg(long, value_parser = one_of(Optimizer::CHOICES))]
+    pub optimizer: Option<Optimizer>,
     /// Autoencoder learning rate (overrides the preset).
     #[arg(long)]
     pub lr: Option<f32>,
@@ -91,16 +83,12 @@ fn params(args: &MnistArgs) -> MnistParams {
     };
     MnistParams {
         preset,
-        protocol: args.protocol.map(|p| match p {
-            Protocol::Split => mnist::Protocol::Split,
-            Protocol::Full => mnist::Protocol::Full,
-            Protocol::Both => mnist::Protocol::Both,
-        }),
+        protocol: args.protocol,
         epochs: args.epochs,
         dec_maxiter: args.dec_maxiter,
         limit: args.limit,
         dims: args.dims.clone(),
-        optimizer: args.optimizer.map(|o| o.optimizer(0.9)),
+        optimizer: args.optimizer,
         lr: args.lr,
         batch_size: args.batch_size,
         seed: args.seed,

@@ -1,9 +1,10 @@
 //! `deepclust organize`: sort a photo tree into dated, event, place and content folders made
 //! of links, without ever touching the originals.
 
+use crate::choice::one_of;
 use crate::cli::StageBars;
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use deepclust::cluster::KSelect;
 use deepclust::gallery::apply::LinkOutcome;
 use deepclust::gallery::relpath::display;
@@ -13,30 +14,6 @@ use deepclust::gallery::{
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ByArg {
-    /// One folder per day: by-date/YYYY/YYYY-MM-DD (the camera's local day)
-    Date,
-    /// Runs of photos without a long gap: by-event/YYYY/<dates> <place>
-    Event,
-    /// by-place/Country/Region/City from GPS (offline); no GPS -> unknown-place
-    Place,
-    /// Content albums (what is in the pictures: text, faces, objects): by-content/<name>
-    Content,
-    /// Persons from their faces (needs the face models): by-people/person-NNN
-    People,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LinkArg {
-    /// Relative symbolic links (no extra space)
-    Symlink,
-    /// Hard links (same file system; survive deleting the original)
-    Hardlink,
-    /// Full copies
-    Copy,
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct OrganizeArgs {
@@ -48,11 +25,11 @@ pub struct OrganizeArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Groupings to build; repeat or separate with commas (e.g. --by date,place).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "date")]
-    pub by: Vec<ByArg>,
+    #[arg(long, value_parser = one_of(GroupKind::CHOICES), value_delimiter = ',', default_value = "date")]
+    pub by: Vec<GroupKind>,
     /// How the output refers to the originals.
-    #[arg(long, value_enum, default_value = "symlink")]
-    pub link: LinkArg,
+    #[arg(long, value_parser = one_of(LinkMode::CHOICES), default_value = "symlink")]
+    pub link: LinkMode,
     /// Print the plan (every link that would be made, with its reason) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -122,8 +99,8 @@ pub struct OrganizeArgs {
     /// but an error without them), `stats` (thumbnail layout, colour and texture statistics;
     /// no training) or `autoencoder` (a network trained on this library's own thumbnails,
     /// plus the statistics; kept in --out for re-runs).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub embedding: EmbeddingArg,
+    #[arg(long, value_parser = one_of(EmbeddingKind::CHOICES), default_value = "auto")]
+    pub embedding: EmbeddingKind,
     /// Training epochs of the --embedding autoencoder network.
     #[arg(long, default_value_t = 30, value_name = "N")]
     pub ae_epochs: usize,
@@ -134,18 +111,6 @@ pub struct OrganizeArgs {
     pub report: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EmbeddingArg {
-    /// The content models when present, else the statistics
-    Auto,
-    /// The content models (EfficientNet-Lite2, text and face detectors); error without them
-    Models,
-    /// Thumbnail layout plus colour and texture statistics
-    Stats,
-    /// Autoencoder trained on the library's thumbnails, plus the statistics
-    Autoencoder,
-}
-
 impl OrganizeArgs {
     pub fn params(&self) -> Result<OrganizeParams> {
         let auto = KSelect::Auto {
@@ -153,30 +118,15 @@ impl OrganizeArgs {
             max: self.k_max,
         };
         let k = KSelect::parse(&self.k, auto).map_err(anyhow::Error::msg)?;
-        let mut by: Vec<GroupKind> = self
-            .by
-            .iter()
-            .map(|b| match b {
-                ByArg::Date => GroupKind::Date,
-                ByArg::Event => GroupKind::Event,
-                ByArg::Place => GroupKind::Place,
-                ByArg::Content => GroupKind::Content,
-                ByArg::People => GroupKind::People,
-            })
-            .collect();
+        let mut by = self.by.clone();
         by.sort();
         by.dedup();
         if self.report.is_some() && !by.contains(&GroupKind::Content) {
             anyhow::bail!("--report shows the content clusters: add content to --by");
         }
-        let link = match self.link {
-            LinkArg::Symlink => LinkMode::Symlink,
-            LinkArg::Hardlink => LinkMode::Hardlink,
-            LinkArg::Copy => LinkMode::Copy,
-        };
         let params = OrganizeParams::new(&self.photos, &self.out)
             .by(by)
-            .link(link)
+            .link(self.link)
             .dry_run(self.dry_run)
             .replace_source(self.replace_source)
             .event_gap_hours(self.event_gap)
@@ -192,12 +142,7 @@ impl OrganizeArgs {
             .ort_lib(self.ort_lib.clone())
             .signals(!self.no_text, !self.no_faces)
             .content_method(self.content_method.parse().map_err(anyhow::Error::msg)?)
-            .embedding(match self.embedding {
-                EmbeddingArg::Auto => EmbeddingKind::Auto,
-                EmbeddingArg::Models => EmbeddingKind::Models,
-                EmbeddingArg::Stats => EmbeddingKind::Stats,
-                EmbeddingArg::Autoencoder => EmbeddingKind::Autoencoder,
-            })
+            .embedding(self.embedding)
             .autoencoder(AutoencoderParams {
                 epochs: self.ae_epochs,
                 ..AutoencoderParams::default()
