@@ -42,8 +42,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Cluster a generated set of 28x28 digits with K-Means and print the scores (no data or
-    /// network needed; a quick check that everything works).
+    /// The product in a minute, offline: a generated phone-style library organized by date,
+    /// event, place and content, then deep clustering vs K-Means on generated digits.
     Demo(commands::demo::DemoArgs),
     /// K-Means on raw features (pixels): k-means++ restarts, prints NMI/ACC/ARI when labels exist.
     Kmeans(commands::kmeans::KmeansArgs),

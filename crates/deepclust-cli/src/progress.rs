@@ -12,6 +12,8 @@ pub struct MethodBars {
     current: Mutex<Option<(Stage, ProgressBar)>>,
     /// Shown on the K-Means bar (the MNIST walkthrough names what is clustered).
     kmeans_label: Option<&'static str>,
+    /// Bars only: no log line per epoch or DEC update (the demo's short table).
+    quiet_steps: bool,
 }
 
 impl MethodBars {
@@ -24,6 +26,16 @@ impl MethodBars {
         MethodBars {
             current: Mutex::new(None),
             kmeans_label: Some(label),
+            quiet_steps: false,
+        }
+    }
+
+    /// Bars without a log line per epoch or DEC update.
+    pub fn bars_only() -> Self {
+        MethodBars {
+            current: Mutex::new(None),
+            kmeans_label: None,
+            quiet_steps: true,
         }
     }
 
@@ -61,7 +73,7 @@ impl MethodBars {
                 let Some((_, bar)) = slot.as_ref() else {
                     return;
                 };
-                show(bar, p);
+                show(bar, p, !self.quiet_steps);
             }
         }
     }
@@ -90,7 +102,7 @@ fn dec_name(stage: Stage) -> &'static str {
     }
 }
 
-fn show(bar: &ProgressBar, p: &Progress) {
+fn show(bar: &ProgressBar, p: &Progress, log_steps: bool) {
     match p {
         Progress::Epoch(r) => {
             bar.inc(1);
@@ -101,6 +113,9 @@ fn show(bar: &ProgressBar, p: &Progress) {
                 "loss {:.5}{val}, {:.0} samples/s",
                 r.train_loss, r.samples_per_second
             ));
+            if !log_steps {
+                return;
+            }
             log_line(
                 bar,
                 format!(
@@ -129,6 +144,9 @@ fn show(bar: &ProgressBar, p: &Progress) {
         Progress::Dec { stage, report: r } => {
             bar.set_position(r.iter as u64);
             let scores = r.scores.map_or(String::new(), |s| format!(", {s}"));
+            if !log_steps {
+                return;
+            }
             let loss = r.loss.map_or(String::new(), |l| format!(", loss {l:.5}"));
             log_line(
                 bar,

@@ -79,3 +79,63 @@ pub struct OrganizeReport {
     /// Faces grouped into persons (with `--by people`).
     pub people: Option<crate::people::People>,
 }
+
+impl OrganizeReport {
+    /// What the run found and did, as one JSON document for scripts (the command line's
+    /// `--json`): counts, skipped files with reasons, albums, persons, links made and
+    /// failed, the previous run's links removed or kept.
+    pub fn summary_json(&self, dry_run: bool) -> serde_json::Value {
+        let r = self;
+        use serde_json::json;
+        let failures: Vec<_> = r.apply.as_ref().map_or(Vec::new(), |a| {
+            a.outcomes
+                .iter()
+                .zip(&r.plan.links)
+                .filter_map(|(o, link)| match o {
+                    crate::apply::LinkOutcome::Failed { reason } => {
+                        Some(json!({"target": link.target, "reason": reason}))
+                    }
+                    _ => None,
+                })
+                .collect()
+        });
+        json!({
+            "input": r.input,
+            "output": r.output,
+            "dry_run": dry_run,
+            "photos": r.photos.len(),
+            "from_cache": r.from_cache,
+            "other_files": r.other_files,
+            "skipped": r.skipped.iter().map(|s| json!({"file": crate::relpath::display(&s.rel_path), "reason": s.reason})).collect::<Vec<_>>(),
+            "notes": r.notes,
+            "content": r.content.as_ref().map(|c| json!({
+                "embedder": c.embedder,
+                "k": c.k,
+                "reused_previous_model": c.reused_previous_model,
+                "refit_because": c.refit_because,
+                "albums": c.clusters.iter().map(|cl| json!({
+                    "name": cl.name, "folder": cl.folder, "photos": cl.size, "tags": cl.tags, "why": cl.why,
+                })).collect::<Vec<_>>(),
+            })),
+            "people": r.people.as_ref().map(|p| json!({
+                "persons": p.persons.iter().map(|person| json!({"folder": person.folder(), "faces": person.faces.len()})).collect::<Vec<_>>(),
+                "unassigned_faces": p.unassigned.len(),
+            })),
+            "planned_links": r.plan.links.len(),
+            "links": r.apply.as_ref().map(|a| json!({
+                "created": a.created,
+                "already_present": a.already_present,
+                "renamed": a.renamed,
+                "failed": a.failed,
+                "failures": failures,
+            })),
+            "previous_links": json!({
+                "removed": r.pruned.removed,
+                "kept": r.pruned.kept.iter().map(|(l, why)| json!({"link": l, "reason": why})).collect::<Vec<_>>(),
+                "set_aside": r.pruned.set_aside,
+            }),
+            "manifest": r.manifest,
+            "index": r.index_html,
+        })
+    }
+}

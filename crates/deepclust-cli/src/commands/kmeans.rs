@@ -3,14 +3,16 @@
 use crate::cli::{describe, print_scores, DataArgs};
 use crate::progress::MethodBars;
 use crate::report::{ReportArgs, RunRecord};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use deepclust::cluster::{KMeans, KMeansModel, KMeansParams};
+use deepclust::cluster::{KMeans, KMeansParams};
 use deepclust::control::Control;
-use deepclust::data::{split_fraction, Dataset};
+use deepclust::experiment::holdout::fit_holdout;
+use deepclust::method::{self, MiniBatchKMeans};
 use deepclust::metrics::Scores;
+use deepclust::run::{RunDir, SaveRun};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,37 +90,44 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         describe(&dataset),
         load_start.elapsed().as_secs_f64()
     );
-    let (fit_set, validation) = match args.split {
-        Some(fraction) => {
-            let (a, b) = split_fraction(&dataset, fraction).context("--split")?;
-            outln!(
-                "split: fit on the first {} rows, validate on the last {}",
-                a.len(),
-                b.len()
-            );
-            (a, Some(b))
-        }
-        None => (dataset, None),
-    };
-    if args.k > fit_set.len() {
-        bail!(
-            "--k {} is larger than the number of items to cluster ({}) in {}",
-            args.k,
-            fit_set.len(),
-            args.data.data
-        );
-    }
     let params = KMeans::params(args.k)
         .n_init(args.n_init)
         .max_iter(args.max_iter)
         .tol(args.tol)
         .seed(args.seed);
     params.validate().context("invalid K-Means parameters")?;
+    let bars = MethodBars::new();
+    let progress = |p: &_| bars.update(p);
+    let control = Control::new(&cancel).with_progress(&progress);
+    let run = if args.minibatch {
+        let method = MiniBatchKMeans::params(args.k)
+            .batch_size(args.batch_size)
+            .n_init(args.n_init.clamp(1, 3))
+            .seed(args.seed);
+        fit_holdout(&method, dataset, args.split, &control)
+    } else {
+        fit_holdout(
+            &method::KMeans::from(params.clone()),
+            dataset,
+            args.split,
+            &control,
+        )
+    }
+    .with_context(|| format!("K-Means with --k {} on {} failed", args.k, args.data.data))?;
+    drop(bars);
+    let (fit_set, model) = (&run.fit_set, &run.fitted.model);
+    if let Some((rest, _)) = &run.held_out {
+        outln!(
+            "split: fit on the first {} rows, validate on the last {}",
+            fit_set.len(),
+            rest.len()
+        );
+    }
     let config = RunConfig {
         format_version: 1,
         command: "kmeans",
         data: &args.data.data,
-        data_description: describe(&fit_set),
+        data_description: describe(fit_set),
         algorithm: if args.minibatch {
             "minibatch-kmeans"
         } else {
@@ -129,8 +138,7 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         split: args.split,
     };
     logln!("config: {}", serde_json::to_string(&config)?);
-
-    let (model, seconds) = fit(args, &params, &fit_set, &cancel)?;
+    let seconds = run.fitted.clustering.seconds();
     outln!(
         "fit: {:.3} s, inertia {:.4}, {} iterations in the kept run",
         seconds,
@@ -146,18 +154,12 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         fit_set.labels.as_deref(),
         model.labels(),
     )?;
-    let mut validation_scores = None;
-    let mut validation_pred = Vec::new();
-    if let Some(val) = &validation {
-        validation_pred = model
-            .predict(val.features.view())
-            .context("predicting the validation rows")?;
-        validation_scores = print_scores(
-            "scores (validation rows)",
-            val.labels.as_deref(),
-            &validation_pred,
-        )?;
-    }
+    let validation_scores = match &run.held_out {
+        Some((rest, placed)) => {
+            print_scores("scores (validation rows)", rest.labels.as_deref(), placed)?
+        }
+        None => None,
+    };
     let summary = RunSummary {
         config: &config,
         fit_seconds: seconds,
@@ -168,27 +170,13 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         validation_scores,
     };
     if let Some(path) = &args.output {
-        let mut rows: Vec<(&str, usize)> = fit_set
-            .ids
-            .iter()
-            .map(String::as_str)
-            .zip(model.labels().iter().copied())
-            .collect();
-        if let Some(val) = &validation {
-            rows.extend(
-                val.ids
-                    .iter()
-                    .map(String::as_str)
-                    .zip(validation_pred.iter().copied()),
-            );
-        }
-        let (ids, labels): (Vec<String>, Vec<usize>) =
-            rows.into_iter().map(|(id, c)| (id.to_string(), c)).unzip();
+        let (ids, labels) = run.assignments();
         deepclust::run::write_assignments(path, &ids, &labels)?;
         outln!("assignments written to {}", path.display());
     }
     if let Some(dir) = &args.save_model {
-        save_model(dir, &summary, &model)?;
+        model.save_run(dir, summary.config)?;
+        RunDir::new(dir).write_metrics(&summary)?;
         outln!("model saved in {}", dir.display());
     }
     if args.report.report.is_some() {
@@ -202,7 +190,7 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
             timings: vec![("fit".into(), seconds)],
             ..RunRecord::new(
                 "K-Means",
-                &fit_set,
+                fit_set,
                 model.labels(),
                 serde_json::to_value(&config)?,
                 args.seed,
@@ -214,37 +202,5 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     crate::output::json_result(&serde_json::to_value(&summary)?);
-    Ok(())
-}
-
-fn fit(
-    args: &KmeansArgs,
-    params: &KMeansParams,
-    ds: &Dataset,
-    cancel: &AtomicBool,
-) -> Result<(KMeansModel, f64)> {
-    use deepclust::method::{KMeans, Method, MiniBatchKMeans};
-    let bars = MethodBars::new();
-    let progress = |p: &_| bars.update(p);
-    let control = Control::new(cancel).with_progress(&progress);
-    let fitted = if args.minibatch {
-        MiniBatchKMeans::params(args.k)
-            .batch_size(args.batch_size)
-            .n_init(args.n_init.clamp(1, 3))
-            .seed(args.seed)
-            .fit(ds, &control)
-    } else {
-        KMeans::from(params.clone()).fit(ds, &control)
-    }
-    .context("K-Means failed")?;
-    Ok((fitted.model, fitted.clustering.seconds()))
-}
-
-/// The run folder: `config.json` (the run's configuration, with format version and kind),
-/// `centroids.json`, `metrics.json`; `deepclust::run::SavedModel::load` reads it back.
-fn save_model(dir: &Path, summary: &RunSummary, model: &KMeansModel) -> Result<()> {
-    use deepclust::run::{RunDir, SaveRun};
-    model.save_run(dir, summary.config)?;
-    RunDir::new(dir).write_metrics(summary)?;
     Ok(())
 }

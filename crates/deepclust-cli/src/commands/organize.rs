@@ -164,7 +164,7 @@ pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
     if let Some(dir) = &args.report {
         write_content_report(dir, &report, &params, organize_seconds)?;
     }
-    crate::output::json_result(&json_report(&report, args.dry_run));
+    crate::output::json_result(&report.summary_json(args.dry_run));
     let failed = report.apply.as_ref().map_or(0, |a| a.failed);
     if failed > 0 {
         // Everything that could be done was done; the user still has to know it is not all.
@@ -175,61 +175,6 @@ pub fn run(args: &OrganizeArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `--json`: what the run found and did, for scripts.
-fn json_report(r: &OrganizeReport, dry_run: bool) -> serde_json::Value {
-    use serde_json::json;
-    let failures: Vec<_> = r.apply.as_ref().map_or(Vec::new(), |a| {
-        a.outcomes
-            .iter()
-            .zip(&r.plan.links)
-            .filter_map(|(o, link)| match o {
-                LinkOutcome::Failed { reason } => {
-                    Some(json!({"target": link.target, "reason": reason}))
-                }
-                _ => None,
-            })
-            .collect()
-    });
-    json!({
-        "input": r.input,
-        "output": r.output,
-        "dry_run": dry_run,
-        "photos": r.photos.len(),
-        "from_cache": r.from_cache,
-        "other_files": r.other_files,
-        "skipped": r.skipped.iter().map(|s| json!({"file": display(&s.rel_path), "reason": s.reason})).collect::<Vec<_>>(),
-        "notes": r.notes,
-        "content": r.content.as_ref().map(|c| json!({
-            "embedder": c.embedder,
-            "k": c.k,
-            "reused_previous_model": c.reused_previous_model,
-            "refit_because": c.refit_because,
-            "albums": c.clusters.iter().map(|cl| json!({
-                "name": cl.name, "folder": cl.folder, "photos": cl.size, "tags": cl.tags, "why": cl.why,
-            })).collect::<Vec<_>>(),
-        })),
-        "people": r.people.as_ref().map(|p| json!({
-            "persons": p.persons.iter().map(|person| json!({"folder": person.folder(), "faces": person.faces.len()})).collect::<Vec<_>>(),
-            "unassigned_faces": p.unassigned.len(),
-        })),
-        "planned_links": r.plan.links.len(),
-        "links": r.apply.as_ref().map(|a| json!({
-            "created": a.created,
-            "already_present": a.already_present,
-            "renamed": a.renamed,
-            "failed": a.failed,
-            "failures": failures,
-        })),
-        "previous_links": json!({
-            "removed": r.pruned.removed,
-            "kept": r.pruned.kept.iter().map(|(l, why)| json!({"link": l, "reason": why})).collect::<Vec<_>>(),
-            "set_aside": r.pruned.set_aside,
-        }),
-        "manifest": r.manifest,
-        "index": r.index_html,
-    })
 }
 
 /// `--report DIR`: the clustering report of the content grouping (deepclust-report's page).
