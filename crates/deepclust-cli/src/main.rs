@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod exit;
 mod method_args;
+mod print;
 mod progress;
 mod report;
 
