@@ -9,6 +9,6 @@ pub use crate::organize::Organizer;
 pub use crate::run::{RunDir, SaveRun, SavedModel};
 pub use deepclust_cluster::KSelect;
 pub use deepclust_data::Dataset;
-pub use deepclust_gallery::{GroupKind, OrganizeParams, OrganizeReport};
+pub use deepclust_gallery::{EmbedderSpec, GroupKind, OrganizeParams, OrganizeReport};
 pub use deepclust_metrics::Scores;
 pub use deepclust_nn::{AutoencoderConfig, DecConfig};

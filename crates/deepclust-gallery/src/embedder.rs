@@ -1,8 +1,8 @@
 //! Which image embedder a run uses: the content models, an ONNX feature model, or none (the
 //! model-free statistics), with the reasons when it fell back.
 
-use crate::autoencode::EmbeddingKind;
 use crate::error::GalleryError;
+use crate::params::EmbedderSpec;
 use deepclust_embed::{
     models::default_model_dir, ContentModels, FeatureModel, ImageEmbedder, ModelSearch, OrtRuntime,
 };
@@ -49,76 +49,75 @@ pub fn model_dirs(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 const STATS: &str = "thumbnail layout, colour and texture statistics (no model)";
 
-/// Chooses the embedder for the run's `embedding` / `model`. Only explicit requests fail:
-/// `--model FILE` with a bad file, or `EmbeddingKind::Models` without models; `Auto` falls
-/// back with a note.
+/// Chooses the embedder for the run's [`EmbedderSpec`]. Only explicit requests fail: a
+/// feature model with a bad file, or `ContentModels` without models; `Auto` falls back with
+/// a note.
 pub fn choose(params: &crate::params::OrganizeParams) -> Result<ChosenEmbedder, GalleryError> {
-    let (kind, model, ort_lib) = (
-        params.embedding,
-        params.model.as_deref(),
-        params.ort_lib.as_deref(),
-    );
+    let ort_lib = params.ort_lib.as_deref();
     let stats = |notes: Vec<String>| ChosenEmbedder {
         embedder: None,
         description: STATS.into(),
         notes,
     };
-    if let Some(path) = model {
-        if !path.is_file() {
-            return Err(GalleryError::path(path, "model file not found"));
+    let spec = params.embedder();
+    let models_required = match spec {
+        EmbedderSpec::Stats | EmbedderSpec::ThumbnailAutoencoder(_) => {
+            return Ok(stats(Vec::new()))
         }
-        return match OrtRuntime::init(ort_lib) {
-            Ok(rt) => {
-                let m = FeatureModel::load(&rt, path)?;
-                Ok(ChosenEmbedder {
-                    description: format!(
-                        "{} via onnxruntime {}",
-                        m.describe(),
-                        rt.library.display()
-                    ),
-                    embedder: Some(Arc::new(m)),
-                    notes: Vec::new(),
-                })
-            }
-            Err(e) => fallback_for_model(path, e.to_string()),
-        };
+        EmbedderSpec::FeatureModel(path) => return feature_model(&path, ort_lib),
+        EmbedderSpec::Auto => false,
+        EmbedderSpec::ContentModels => true,
+    };
+    let search = ModelSearch {
+        dirs: model_dirs(&params.model_dirs),
+        text: params.text_signals,
+        faces: params.face_signals,
+        descriptors: params.face_signals,
+    };
+    let loaded = OrtRuntime::init(ort_lib)
+        .map_err(deepclust_embed::EmbedError::from)
+        .and_then(|rt| ContentModels::load(&rt, &search).map(|m| (rt, m)));
+    match loaded {
+        Ok((rt, m)) => {
+            let notes = m
+                .missing
+                .iter()
+                .map(|x| format!("model not found, its signal is left out: {x}"))
+                .collect();
+            Ok(ChosenEmbedder {
+                description: format!(
+                    "{} via onnxruntime {} ({})",
+                    m.describe(),
+                    rt.library.display(),
+                    rt.found_by
+                ),
+                embedder: Some(Arc::new(m)),
+                notes,
+            })
+        }
+        Err(e) if !models_required => Ok(stats(vec![format!(
+            "content models not used: {e}; falling back to the {STATS}"
+        )])),
+        Err(e) => Err(e.into()),
     }
-    match kind {
-        EmbeddingKind::Stats | EmbeddingKind::Autoencoder => Ok(stats(Vec::new())),
-        EmbeddingKind::Auto | EmbeddingKind::Models => {
-            let search = ModelSearch {
-                dirs: model_dirs(&params.model_dirs),
-                text: params.text_signals,
-                faces: params.face_signals,
-                descriptors: params.face_signals,
-            };
-            let loaded = OrtRuntime::init(ort_lib)
-                .map_err(deepclust_embed::EmbedError::from)
-                .and_then(|rt| ContentModels::load(&rt, &search).map(|m| (rt, m)));
-            match loaded {
-                Ok((rt, m)) => {
-                    let notes = m
-                        .missing
-                        .iter()
-                        .map(|x| format!("model not found, its signal is left out: {x}"))
-                        .collect();
-                    Ok(ChosenEmbedder {
-                        description: format!(
-                            "{} via onnxruntime {} ({})",
-                            m.describe(),
-                            rt.library.display(),
-                            rt.found_by
-                        ),
-                        embedder: Some(Arc::new(m)),
-                        notes,
-                    })
-                }
-                Err(e) if kind == EmbeddingKind::Auto => Ok(stats(vec![format!(
-                    "content models not used: {e}; falling back to the {STATS}"
-                )])),
-                Err(e) => Err(e.into()),
-            }
+}
+
+/// An ONNX feature model given by its file, on onnxruntime (or, in a build with the `onnx`
+/// feature, tract when onnxruntime is missing).
+fn feature_model(path: &Path, ort_lib: Option<&Path>) -> Result<ChosenEmbedder, GalleryError> {
+    if !path.is_file() {
+        return Err(GalleryError::path(path, "model file not found"));
+    }
+    match OrtRuntime::init(ort_lib) {
+        Ok(rt) => {
+            let m = FeatureModel::load(&rt, path)?;
+            Ok(ChosenEmbedder {
+                description: format!("{} via onnxruntime {}", m.describe(), rt.library.display()),
+                embedder: Some(Arc::new(m)),
+                notes: Vec::new(),
+            })
         }
+        Err(e) => fallback_for_model(path, e.to_string()),
     }
 }
 

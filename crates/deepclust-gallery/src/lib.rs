@@ -64,7 +64,7 @@ pub use autoencode::{AutoencoderParams, EmbeddingKind};
 pub use content::KSelect;
 pub use organize::organize;
 pub use outcome::{ContentCluster, ContentSummary, OrganizeReport};
-pub use params::OrganizeParams;
+pub use params::{EmbedderSpec, OrganizeParams};
 pub use plan::GroupKind;
 pub use scan::Progress;
 pub mod sample_library;

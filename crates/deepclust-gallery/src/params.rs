@@ -12,6 +12,25 @@ use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// What the photos are embedded with for the content albums, as one value: a new image model
+/// is a new variant here and an [`deepclust_embed::ImageEmbedder`] in `deepclust-embed`.
+/// [`OrganizeParams`] keeps it in the fields its saved form has always had
+/// ([`OrganizeParams::embedder`] reads them as one, [`OrganizeParams::with_embedder`] sets them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmbedderSpec {
+    /// The content models (EfficientNet-Lite2 with tags, text, faces) when onnxruntime and the
+    /// models are found, else the statistics, saying so.
+    Auto,
+    /// The content models, or an error without them.
+    ContentModels,
+    /// An ONNX feature model (torchvision layout: [N,3,224,224] in, [N,D] out).
+    FeatureModel(PathBuf),
+    /// The model-free thumbnail layout, colour and texture statistics.
+    Stats,
+    /// An autoencoder trained on the library's own thumbnails, plus the statistics.
+    ThumbnailAutoencoder(AutoencoderParams),
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OrganizeParams {
@@ -175,6 +194,37 @@ impl OrganizeParams {
         self
     }
 
+    /// The embedder the run asks for (`model` wins over `embedding`).
+    pub fn embedder(&self) -> EmbedderSpec {
+        if let Some(path) = &self.model {
+            return EmbedderSpec::FeatureModel(path.clone());
+        }
+        match self.embedding {
+            EmbeddingKind::Auto => EmbedderSpec::Auto,
+            EmbeddingKind::Models => EmbedderSpec::ContentModels,
+            EmbeddingKind::Stats => EmbedderSpec::Stats,
+            EmbeddingKind::Autoencoder => {
+                EmbedderSpec::ThumbnailAutoencoder(self.autoencoder.clone())
+            }
+        }
+    }
+
+    /// Asks for `spec` (model search folders, onnxruntime and signals are set apart).
+    pub fn with_embedder(mut self, spec: EmbedderSpec) -> Self {
+        self.model = None;
+        match spec {
+            EmbedderSpec::Auto => self.embedding = EmbeddingKind::Auto,
+            EmbedderSpec::ContentModels => self.embedding = EmbeddingKind::Models,
+            EmbedderSpec::Stats => self.embedding = EmbeddingKind::Stats,
+            EmbedderSpec::FeatureModel(path) => self.model = Some(path),
+            EmbedderSpec::ThumbnailAutoencoder(p) => {
+                self.embedding = EmbeddingKind::Autoencoder;
+                self.autoencoder = p;
+            }
+        }
+        self
+    }
+
     /// Checks values and the safety rules on the two directories.
     pub fn validate(&self) -> Result<(), GalleryError> {
         let bad = |m: String| Err(GalleryError::InvalidParams(m));
@@ -199,16 +249,15 @@ impl OrganizeParams {
             }
             _ => {}
         }
-        if let Some(m) = &self.model {
-            if !m.is_file() {
-                return Err(GalleryError::path(m, "model file not found"));
+        match self.embedder() {
+            EmbedderSpec::FeatureModel(m) if !m.is_file() => {
+                return Err(GalleryError::path(&m, "model file not found"))
             }
+            EmbedderSpec::ThumbnailAutoencoder(p) => p.validate()?,
+            _ => {}
         }
         if let Some(lib) = self.ort_lib.as_ref().filter(|l| !l.is_file()) {
             return Err(GalleryError::path(lib, "onnxruntime library not found"));
-        }
-        if self.embedding == EmbeddingKind::Autoencoder && self.model.is_none() {
-            self.autoencoder.validate()?;
         }
         if self.duplicate_threshold > 32 {
             return bad(format!(
@@ -311,4 +360,35 @@ pub(crate) fn absolute_normalised(p: &Path) -> Result<PathBuf, GalleryError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedder_spec_reads_and_sets_the_saved_fields() {
+        let p = OrganizeParams::new("in", "out");
+        assert_eq!(p.embedder(), EmbedderSpec::Auto);
+        for spec in [
+            EmbedderSpec::Auto,
+            EmbedderSpec::ContentModels,
+            EmbedderSpec::Stats,
+            EmbedderSpec::FeatureModel("m.onnx".into()),
+            EmbedderSpec::ThumbnailAutoencoder(AutoencoderParams {
+                epochs: 3,
+                ..AutoencoderParams::default()
+            }),
+        ] {
+            let set = p.clone().with_embedder(spec.clone());
+            assert_eq!(set.embedder(), spec);
+            // The saved form is unchanged: the same fields as before, read back the same.
+            let json = serde_json::to_string(&set).expect("json");
+            let back: OrganizeParams = serde_json::from_str(&json).expect("read");
+            assert_eq!(back.embedder(), spec);
+        }
+        // A model file given beside an embedding kind wins, as --model always did.
+        let both = p.embedding(EmbeddingKind::Stats).model(Some("m.onnx".into()));
+        assert_eq!(both.embedder(), EmbedderSpec::FeatureModel("m.onnx".into()));
+    }
 }

@@ -5,12 +5,12 @@
 //! and seed ([`ContentModel::key`]).
 
 use super::{plural, Grouping, Library};
-use crate::autoencode::{self, EmbeddingKind, AE_DIR};
+use crate::autoencode::{self, AE_DIR};
 use crate::content::{cluster_embeddings_in_blocks, cluster_name, ContentModel};
 use crate::error::GalleryError;
 use crate::exif_meta::TimeSource;
 use crate::outcome::{ContentCluster, ContentSummary};
-use crate::params::OrganizeParams;
+use crate::params::{EmbedderSpec, OrganizeParams};
 use crate::places::Place;
 use crate::plan::{Assignment, GroupKind};
 use crate::scan::{PhotoRecord, Progress};
@@ -131,8 +131,7 @@ fn content_albums(
 ) -> Result<(ContentSummary, ContentModel, Vec<Assignment>), GalleryError> {
     let n = photos.len();
     let use_autoencoder = chosen.embedder.is_none()
-        && params.model.is_none()
-        && params.embedding == EmbeddingKind::Autoencoder;
+        && matches!(params.embedder(), EmbedderSpec::ThumbnailAutoencoder(_));
     let signal_rows = chosen
         .embedder
         .as_ref()
