@@ -215,7 +215,7 @@ fn n2d_once(
 }
 
 /// At most `max` distinct row indices, sorted, chosen by a seeded shuffle.
-fn sample_rows(n: usize, max: usize, seed: u64) -> Vec<usize> {
+pub(crate) fn sample_rows(n: usize, max: usize, seed: u64) -> Vec<usize> {
     use rand::SeedableRng;
     if n <= max {
         return (0..n).collect();

@@ -17,12 +17,14 @@ mod error;
 mod flat;
 mod n2d;
 mod pretrained;
+mod select;
 
 pub use dec::{AeKMeans, AeKMeansModel, Dec, DecDetails, PretrainedSummary};
 pub use error::MethodError;
 pub use flat::{GaussianMixture, KMeans, MiniBatchKMeans};
-pub use n2d::{N2d, N2dDetails, N2dModel};
+pub use n2d::{place_in_layout, N2d, N2dDetails, N2dModel};
 pub use pretrained::{AeSource, Pretrained, ResumeEpochs};
+pub use select::{select_k, Selected, SILHOUETTE_SAMPLE};
 
 use crate::control::{Control, Stage};
 use deepclust_data::Dataset;

@@ -388,7 +388,9 @@ mod tests {
             assert_eq!(back.embedder(), spec);
         }
         // A model file given beside an embedding kind wins, as --model always did.
-        let both = p.embedding(EmbeddingKind::Stats).model(Some("m.onnx".into()));
+        let both = p
+            .embedding(EmbeddingKind::Stats)
+            .model(Some("m.onnx".into()));
         assert_eq!(both.embedder(), EmbedderSpec::FeatureModel("m.onnx".into()));
     }
 }
