@@ -69,6 +69,7 @@
 pub use deepclust_cluster as cluster;
 pub use deepclust_data as data;
 pub use deepclust_embed as embed;
+pub use deepclust_export as export;
 pub use deepclust_gallery as gallery;
 pub use deepclust_manifold as manifold;
 pub use deepclust_metrics as metrics;

@@ -61,6 +61,12 @@ enum Command {
     /// Organize a photo folder by date, event, place and content into a separate tree of
     /// links (originals are never modified, moved or deleted).
     Organize(commands::organize::OrganizeArgs),
+    /// Write an organized folder's catalogue (photo ids, paths, signals, embeddings) as
+    /// Parquet, e.g. for Spark MLlib.
+    Export(commands::export::ExportArgs),
+    /// Read cluster ids computed elsewhere (CSV or Parquet: path, cluster) into an organized
+    /// folder's catalogue.
+    ImportClusters(commands::import_clusters::ImportClustersArgs),
     /// Download MNIST or Fashion-MNIST (checksums verified, cached) for use with --data.
     Download(commands::download::DownloadArgs),
     /// Show which content models (image embedding, text and face detectors) are present, and
@@ -112,6 +118,8 @@ fn main() -> ExitCode {
         Command::Organize(args) => commands::organize::run(args, cancel.clone()),
         Command::Download(args) => commands::download::run(args, cancel.clone()),
         Command::Models(args) => commands::models::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::ImportClusters(args) => commands::import_clusters::run(args),
     };
     let interrupted = cancel.load(Ordering::SeqCst);
     match result {

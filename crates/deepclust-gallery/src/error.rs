@@ -29,6 +29,16 @@ pub enum GalleryError {
     Embed(#[from] deepclust_embed::EmbedError),
     #[error("cancelled")]
     Cancelled,
+    /// The catalogue could not be read or written (a full disk, a read-only folder, a file
+    /// that is not a catalogue); what was committed before stays.
+    #[error("catalogue {path}: {source}")]
+    Catalog {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// Another run holds the output's lock.
+    #[error("{path} is locked: another `deepclust organize` is writing into this output; wait for it to finish (a killed run's lock is released by the system)")]
+    Locked { path: PathBuf },
 }
 
 impl GalleryError {

@@ -41,6 +41,8 @@ pub use sniff::ImageKind;
 pub mod albums;
 pub mod apply;
 mod cache;
+pub mod catalog;
+mod store;
 pub mod duplicates;
 pub mod embedder;
 mod group;

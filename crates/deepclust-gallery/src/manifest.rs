@@ -164,6 +164,10 @@ pub fn write_json_atomic<T: Serialize>(
         serde_json::to_vec(value)
     }
     .map_err(|e| GalleryError::path(path, format!("cannot serialise: {e}")))?;
-    fs::write(&tmp, bytes).map_err(|e| GalleryError::io(&tmp, e))?;
+    // A full disk leaves no half-written `.partial` behind: the previous file stays as it was.
+    if let Err(e) = fs::write(&tmp, bytes) {
+        let _ = fs::remove_file(&tmp);
+        return Err(GalleryError::io(path, e));
+    }
     fs::rename(&tmp, path).map_err(|e| GalleryError::io(path, e))
 }

@@ -1,11 +1,11 @@
-//! The whole run, as a list of stages: check -> read the earlier run -> prepare the output ->
-//! choose the embedder -> scan -> geocode -> group -> plan -> reconcile with the earlier
-//! links -> apply -> write the outputs (manifest, cache, index). The library never prints;
+//! The whole run, as a list of stages: check -> prepare the output -> open the catalogue
+//! (what earlier runs learned) -> choose the embedder -> scan (each photo read is committed
+//! to the catalogue in batches) -> geocode -> group -> plan -> reconcile with the earlier
+//! links -> apply -> write the outputs (manifest, index) -> record the run in the catalogue. The library never prints;
 //! progress goes through a callback, and the cancel flag is checked by the scan and the
 //! links and before anything is written.
 
 use crate::apply::apply_plan;
-use crate::cache::CacheFile;
 use crate::content::ContentModel;
 use crate::embedder::ChosenEmbedder;
 use crate::error::GalleryError;
@@ -18,10 +18,12 @@ use crate::places::{Geocoder, Place};
 use crate::plan::{build_plan, Assignment, GroupKind};
 use crate::prune::{remove_stale, LibraryBytes, PreviousLinks};
 use crate::reconcile::Reconcile;
-use crate::scan::{scan, PhotoRecord, Progress, ScanParams, OUTPUT_MARKER};
+use crate::scan::{scan_with, PhotoRecord, Progress, ScanParams, OUTPUT_MARKER};
+use crate::store::{Earlier, Store};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 pub use crate::layout::{CACHE_FILE, INDEX_FILE, THUMBS_DIR, UNKNOWN_PLACE};
 pub use crate::outcome::{ContentCluster, ContentSummary, OrganizeReport};
@@ -36,134 +38,192 @@ pub fn organize(
     params.validate()?;
     let input = fs::canonicalize(&params.input).map_err(|e| GalleryError::io(&params.input, e))?;
     let output = absolute_normalised(&params.output)?;
-    let wants = |k: GroupKind| params.by.contains(&k);
-    let need_content =
-        wants(GroupKind::Content) || wants(GroupKind::People) || params.near_duplicates;
-    let previous = params.use_cache.then(|| CacheFile::read(&output)).flatten();
-    let earlier = CacheFile::by_path(previous.as_ref());
     let thumb_dir = prepare_output(params, &output)?;
-    let chosen = if need_content {
-        crate::embedder::choose(params)?
-    } else {
-        ChosenEmbedder::default()
-    };
-    let scan_params = ScanParams {
-        embedder: chosen.embedder.clone(),
-        follow_symlinks: params.follow_symlinks,
-        content: need_content,
+    let mut notes = Vec::new();
+    let (store, earlier) = Store::open(params, &output, &mut notes)?;
+    let run = Run {
+        params,
+        input,
+        output,
         thumb_dir,
-        exclude: vec![output.clone()],
-        ..ScanParams::default()
-    };
-    let scanned =
-        scan(&input, &scan_params, &earlier, progress, cancel).ok_or(GalleryError::Cancelled)?;
-    let photos = scanned.photos;
-    let places = geocode(params, &photos);
-    let previous_model = previous.as_ref().and_then(|c| c.content_model.as_ref());
-    let mut content = ByContent {
-        chosen: &chosen,
-        output: &output,
-        previous: previous_model,
+        store: &store,
         progress,
         cancel,
-        result: None,
     };
-    let mut people = ByPeople {
-        known: previous.as_ref().map_or(&[][..], |c| c.people.as_slice()),
-        found: None,
-    };
-    let (mut date, mut event, mut place, mut near) = (ByDate, ByEvent, ByPlace, NearDuplicates);
-    // In this order: the order of each photo's assignments in the plan and the manifest.
-    let mut groupings: Vec<&mut dyn Grouping> = Vec::new();
-    if wants(GroupKind::Date) {
-        groupings.push(&mut date);
-    }
-    if wants(GroupKind::Event) {
-        groupings.push(&mut event);
-    }
-    if wants(GroupKind::Place) {
-        groupings.push(&mut place);
-    }
-    if wants(GroupKind::Content) {
-        groupings.push(&mut content);
-    }
-    if wants(GroupKind::People) {
-        groupings.push(&mut people);
-    }
-    if params.near_duplicates {
-        groupings.push(&mut near);
-    }
-    let library = Library {
-        photos: &photos,
-        places: &places,
-        params,
-    };
-    let mut assignments: Vec<Vec<Assignment>> = vec![Vec::new(); photos.len()];
-    for grouping in groupings {
-        let kind = grouping.kind();
-        let more = grouping.assign(&library)?;
-        debug_assert!(more.iter().flatten().all(|a| a.kind == kind));
-        for (mine, more) in assignments.iter_mut().zip(more) {
-            mine.extend(more);
+    match run.stages(earlier, notes) {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            store.fail(&e);
+            Err(e)
         }
     }
-    if cancel.load(Ordering::Relaxed) {
-        return Err(GalleryError::Cancelled);
-    }
+}
 
-    let plan = build_plan(&photos, &assignments);
-    let (content, model): (Option<ContentSummary>, Option<ContentModel>) = match content.result {
-        Some((s, m)) => (Some(s), Some(m)),
-        None => (None, previous_model.cloned()),
-    };
-    let mut report = OrganizeReport {
-        input: input.clone(),
-        output: output.clone(),
-        places,
-        assignments,
-        skipped: scanned.skipped,
-        other_files: scanned.other_files,
-        from_cache: scanned.from_cache,
-        plan,
-        content,
-        notes: chosen.notes.clone(),
-        people: people.found,
-        ..OrganizeReport::default()
-    };
-    if wants(GroupKind::People) && chosen.embedder.is_none() {
+/// One run's fixed inputs.
+struct Run<'a> {
+    params: &'a OrganizeParams,
+    input: PathBuf,
+    output: PathBuf,
+    thumb_dir: Option<PathBuf>,
+    store: &'a Store,
+    progress: &'a (dyn Fn(Progress) + Sync),
+    cancel: &'a AtomicBool,
+}
+
+impl Run<'_> {
+    fn stages(&self, earlier: Earlier, notes: Vec<String>) -> Result<OrganizeReport, GalleryError> {
+        let (params, progress, cancel) = (self.params, self.progress, self.cancel);
+        let (input, output) = (&self.input, &self.output);
+        let mut timings: Vec<(&str, f64)> = Vec::new();
+        let mut clock = Instant::now();
+        let mut lap = |name: &'static str, timings: &mut Vec<(&str, f64)>| {
+            timings.push((name, clock.elapsed().as_secs_f64()));
+            clock = Instant::now();
+        };
+        let wants = |k: GroupKind| params.by.contains(&k);
+        let need_content =
+            wants(GroupKind::Content) || wants(GroupKind::People) || params.near_duplicates;
+        let chosen = if need_content {
+            crate::embedder::choose(params)?
+        } else {
+            ChosenEmbedder::default()
+        };
+        let scan_params = ScanParams {
+            embedder: chosen.embedder.clone(),
+            follow_symlinks: params.follow_symlinks,
+            content: need_content,
+            thumb_dir: self.thumb_dir.clone(),
+            exclude: vec![output.clone()],
+            ..ScanParams::default()
+        };
+        // Photos read from their files are committed in batches as they come, so a killed
+        // run keeps them and the next one decodes only the rest.
+        let sink = self.store.sink();
+        let fresh = |p: &PhotoRecord| {
+            if let Some(s) = &sink {
+                s.push(p);
+            }
+        };
+        let scanned = scan_with(input, &scan_params, &earlier.photos, &fresh, progress, cancel);
+        if let Some(s) = sink {
+            s.finish()?;
+        }
+        let scanned = scanned.ok_or(GalleryError::Cancelled)?;
+        lap("scan", &mut timings);
+        let photos = scanned.photos;
+        let places = geocode(params, &photos);
+        let previous_model = earlier.content_model.as_ref();
+        let mut content = ByContent {
+            chosen: &chosen,
+            output,
+            previous: previous_model,
+            progress,
+            cancel,
+            result: None,
+        };
+        let mut people = ByPeople {
+            known: &earlier.people,
+            found: None,
+        };
+        let (mut date, mut event, mut place, mut near) = (ByDate, ByEvent, ByPlace, NearDuplicates);
+        // In this order: the order of each photo's assignments in the plan and the manifest.
+        let mut groupings: Vec<&mut dyn Grouping> = Vec::new();
+        if wants(GroupKind::Date) {
+            groupings.push(&mut date);
+        }
+        if wants(GroupKind::Event) {
+            groupings.push(&mut event);
+        }
+        if wants(GroupKind::Place) {
+            groupings.push(&mut place);
+        }
+        if wants(GroupKind::Content) {
+            groupings.push(&mut content);
+        }
+        if wants(GroupKind::People) {
+            groupings.push(&mut people);
+        }
+        if params.near_duplicates {
+            groupings.push(&mut near);
+        }
+        let library = Library {
+            photos: &photos,
+            places: &places,
+            params,
+        };
+        let mut assignments: Vec<Vec<Assignment>> = vec![Vec::new(); photos.len()];
+        for grouping in groupings {
+            let kind = grouping.kind();
+            let more = grouping.assign(&library)?;
+            debug_assert!(more.iter().flatten().all(|a| a.kind == kind));
+            for (mine, more) in assignments.iter_mut().zip(more) {
+                mine.extend(more);
+            }
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(GalleryError::Cancelled);
+        }
+        lap("group", &mut timings);
+
+        let plan = build_plan(&photos, &assignments);
+        let (content, model): (Option<ContentSummary>, Option<ContentModel>) =
+            match content.result {
+                Some((s, m)) => (Some(s), Some(m)),
+                None => (None, previous_model.cloned()),
+            };
+        let mut report = OrganizeReport {
+            input: input.clone(),
+            output: output.clone(),
+            places,
+            assignments,
+            skipped: scanned.skipped,
+            other_files: scanned.other_files,
+            from_cache: scanned.from_cache,
+            plan,
+            content,
+            notes,
+            people: people.found,
+            ..OrganizeReport::default()
+        };
+        report.notes.extend(chosen.notes.iter().cloned());
+        if wants(GroupKind::People) && chosen.embedder.is_none() {
+            report
+                .notes
+                .push("--by people needs the face models: no faces were looked for".to_string());
+        }
+        let reconcile = Reconcile::new(input, output, &photos);
+        if params.replace_source {
+            replace_previous_source(output, input, params.dry_run, &mut report.notes);
+        }
+        report.superseded = reconcile.superseded();
+        if params.dry_run {
+            report.pruned = reconcile.dry_run(&report.plan);
+            report.photos = photos;
+            return Ok(report);
+        }
+        report.pruned = reconcile.before_apply(&report.plan);
         report
-            .notes
-            .push("--by people needs the face models: no faces were looked for".to_string());
-    }
-    let reconcile = Reconcile::new(&input, &output, &photos);
-    if params.replace_source {
-        replace_previous_source(&output, &input, params.dry_run, &mut report.notes);
-    }
-    report.superseded = reconcile.superseded();
-    if params.dry_run {
-        report.pruned = reconcile.dry_run(&report.plan);
+            .superseded
+            .extend(report.pruned.set_aside.iter().cloned());
+        let applied = apply_plan(
+            &report.plan,
+            &photos,
+            input,
+            output,
+            params.link,
+            progress,
+            cancel,
+        )?;
+        let after = reconcile.after_apply(&report.plan, &applied);
+        report.pruned.merge(after);
         report.photos = photos;
-        return Ok(report);
+        report.apply = Some(applied);
+        lap("link", &mut timings);
+        crate::outputs::write_outputs(params, &chosen, &mut report)?;
+        lap("outputs", &mut timings);
+        self.store.finish(&report, model.as_ref(), &timings)?;
+        Ok(report)
     }
-    report.pruned = reconcile.before_apply(&report.plan);
-    report
-        .superseded
-        .extend(report.pruned.set_aside.iter().cloned());
-    let applied = apply_plan(
-        &report.plan,
-        &photos,
-        &input,
-        &output,
-        params.link,
-        progress,
-        cancel,
-    )?;
-    let after = reconcile.after_apply(&report.plan, &applied);
-    report.pruned.merge(after);
-    report.photos = photos;
-    report.apply = Some(applied);
-    crate::outputs::write_outputs(params, &chosen, &mut report, earlier, previous, model)?;
-    Ok(report)
 }
 
 /// Creates the output folder with its marker (the scanner never enters a marked folder)

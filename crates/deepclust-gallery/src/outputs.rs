@@ -1,9 +1,7 @@
 //! What a run writes beside the links, in one place: the manifest (the record of every link,
-//! which the next run reconciles against), the cache, the persons' face covers and the
-//! index page.
+//! which the next run reconciles against; derived from the run's plan, for people and
+//! scripts), the persons' face covers and the index page.
 
-use crate::cache::CacheFile;
-use crate::content::ContentModel;
 use crate::embedder::ChosenEmbedder;
 use crate::error::GalleryError;
 use crate::html::write_index;
@@ -11,27 +9,19 @@ use crate::layout::{INDEX_FILE, MANIFEST_FILE, THUMBS_DIR};
 use crate::manifest::{write_json_atomic, Manifest};
 use crate::outcome::OrganizeReport;
 use crate::params::OrganizeParams;
-use crate::scan::PhotoRecord;
-use std::collections::HashMap;
 
-/// Writes the manifest, then the cache (with `earlier`'s photos not seen this run), the face
-/// covers and the index, and records their paths in `report`.
+/// Writes the manifest, the face covers and the index, and records their paths in `report`
+/// (the catalogue records the run itself, see [`crate::store`]).
 pub(crate) fn write_outputs(
     params: &OrganizeParams,
     chosen: &ChosenEmbedder,
     report: &mut OrganizeReport,
-    earlier: HashMap<String, PhotoRecord>,
-    previous: Option<CacheFile>,
-    content_model: Option<ContentModel>,
 ) -> Result<(), GalleryError> {
     let output = report.output.clone();
     let manifest = Manifest::from_report(report, params);
     let manifest_path = output.join(MANIFEST_FILE);
     write_json_atomic(&manifest_path, &manifest, true)?;
     report.manifest = Some(manifest_path);
-    if params.use_cache {
-        CacheFile::write(&output, report, earlier, previous, content_model)?;
-    }
     if let (Some(people), true) = (&report.people, params.html) {
         let decode_side = chosen
             .embedder

@@ -19,6 +19,18 @@ pub enum GroupKind {
 }
 
 impl GroupKind {
+    /// The name scripts and the catalogue use (`date`, ..., `near_duplicates`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupKind::Date => "date",
+            GroupKind::Event => "event",
+            GroupKind::Place => "place",
+            GroupKind::Content => "content",
+            GroupKind::People => "people",
+            GroupKind::NearDuplicates => "near_duplicates",
+        }
+    }
+
     /// `(kind, name, description)` for a command line's `--by` (near-duplicates has a flag
     /// of its own).
     pub const CHOICES: &'static [(GroupKind, &'static str, &'static str)] = &[

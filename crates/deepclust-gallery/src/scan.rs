@@ -352,7 +352,12 @@ fn process_file(
     if let Some(dir) = &params.thumb_dir {
         match thumbs::encode_jpeg(&thumb) {
             Ok(jpeg) => {
-                if let Err(e) = fs::write(dir.join(record.thumb_name()), jpeg) {
+                // Written aside then renamed: a killed run never leaves half a thumbnail
+                // under the name the next run trusts.
+                let name = dir.join(record.thumb_name());
+                let part = name.with_extension("jpg.part");
+                if let Err(e) = fs::write(&part, jpeg).and_then(|()| fs::rename(&part, &name)) {
+                    let _ = fs::remove_file(&part);
                     record.notes.push(format!("thumbnail not written: {e}"));
                 }
             }
@@ -368,6 +373,19 @@ pub fn scan(
     root: &Path,
     params: &ScanParams,
     cache: &HashMap<String, PhotoRecord>,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Option<ScanResult> {
+    scan_with(root, params, cache, &|_| {}, progress, cancel)
+}
+
+/// [`scan`], handing every photo read from its file (not taken from `cache`) to `fresh` as
+/// soon as it is read, from the scanning threads (the catalogue commits them in batches).
+pub fn scan_with(
+    root: &Path,
+    params: &ScanParams,
+    cache: &HashMap<String, PhotoRecord>,
+    fresh: &(dyn Fn(&PhotoRecord) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Option<ScanResult> {
@@ -393,6 +411,9 @@ pub fn scan(
                             reason: "decoder crashed on this file (caught)".to_string(),
                         })
                     });
+            if let Outcome::Photo(p, false) = &outcome {
+                fresh(p);
+            }
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress(Progress {
                 stage: "scan",

@@ -1,6 +1,8 @@
 pub mod dec;
 pub mod demo;
 pub mod download;
+pub mod export;
+pub mod import_clusters;
 pub mod kmeans;
 pub mod mnist;
 pub mod models;

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `deepclust` binary (one test binary keeps link time down).
 
+mod catalog;
 mod demo;
 mod faults;
 mod kmeans;
