@@ -174,6 +174,20 @@ fn now_text() -> String {
     WallClock::from_unix_utc(d.as_secs() as i64).to_string()
 }
 
+/// `path` for a `file:` URI: every byte but the unreserved ones and `/` percent-encoded.
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// f32 values as little-endian bytes.
 fn f32_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -239,10 +253,19 @@ impl Catalog {
         if !path.exists() {
             return Ok(None);
         }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        // Without a write-ahead log beside it (every cleanly closed catalogue), the file is
+        // opened immutable: SQLite then creates no -wal/-shm files, and a dry run writes
+        // nothing at all. A log left by a killed run holds committed work: read through it.
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let wal = output.join(format!("{CATALOG_FILE}-wal"));
+        let conn = if wal.exists() {
+            Connection::open_with_flags(&path, flags)
+        } else {
+            Connection::open_with_flags(
+                format!("file:{}?immutable=1", uri_path(&path)),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )
+        }
         .map_err(db_err(&path))?;
         let mut catalog = Catalog {
             conn,
@@ -1120,6 +1143,28 @@ mod tests {
             .expect("write");
         let foreign = Catalog::open_for_run(other.path()).expect_err("not sqlite");
         assert!(foreign.to_string().contains(CATALOG_FILE), "{foreign}");
+    }
+
+    #[test]
+    fn a_closed_catalogue_is_read_without_writing_even_under_an_odd_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("My Photos ?#% é");
+        std::fs::create_dir(&out).expect("mkdir");
+        let mut c = Catalog::open_for_run(&out).expect("open");
+        c.put_photos(&[record(3, true)], None).expect("put");
+        drop(c);
+        let before: Vec<_> = std::fs::read_dir(&out)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        let ro = Catalog::open_read_only(&out).expect("open").expect("exists");
+        assert_eq!(ro.photo_count().expect("count"), 1);
+        drop(ro);
+        let after: Vec<_> = std::fs::read_dir(&out)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(after, before, "reading created files");
     }
 
     #[test]
