@@ -194,7 +194,8 @@ fn write_group(
                         v.push(utf8(c));
                     }
                 }
-                col.typed::<ByteArrayType>().write_batch(&v, Some(&d), None)?;
+                col.typed::<ByteArrayType>()
+                    .write_batch(&v, Some(&d), None)?;
             }
             6 => {
                 // The FNV-1a hash's bits as a signed 64-bit integer (Spark has no unsigned).
@@ -268,7 +269,9 @@ pub fn read_clusters(file: &Path) -> Result<Vec<(String, i64)>, ExportError> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                !name.starts_with('.') && !name.starts_with('_') && (name.ends_with(".parquet") || name.ends_with(".csv"))
+                !name.starts_with('.')
+                    && !name.starts_with('_')
+                    && (name.ends_with(".parquet") || name.ends_with(".csv"))
             })
             .collect();
         parts.sort();
@@ -422,7 +425,9 @@ mod tests {
         assert_eq!(summary.rows, 24);
         assert!(!summary.file.with_extension("parquet.part").exists());
 
-        let catalog = Catalog::open_read_only(&out).expect("open").expect("exists");
+        let catalog = Catalog::open_read_only(&out)
+            .expect("open")
+            .expect("exists");
         let mut expected = Vec::new();
         catalog
             .for_each_export_row(&mut |r| {

@@ -471,7 +471,11 @@ impl Catalog {
     }
 
     /// Inserts or replaces `records` (and their features, signals, faces) in one transaction.
-    pub fn put_photos(&mut self, records: &[PhotoRecord], run: Option<i64>) -> Result<(), GalleryError> {
+    pub fn put_photos(
+        &mut self,
+        records: &[PhotoRecord],
+        run: Option<i64>,
+    ) -> Result<(), GalleryError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -508,7 +512,9 @@ impl Catalog {
         let err = db_err(&self.path);
         let text: Option<String> = self
             .conn
-            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(&err)?;
         text.map(|t| from_json(&t, key).map_err(&err)).transpose()
@@ -568,7 +574,9 @@ impl Catalog {
         let tx = self.conn.transaction().map_err(&err)?;
         let mut ids: HashMap<String, i64> = HashMap::new();
         {
-            let mut st = tx.prepare("SELECT rel_path, id FROM photos").map_err(&err)?;
+            let mut st = tx
+                .prepare("SELECT rel_path, id FROM photos")
+                .map_err(&err)?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
                 .map_err(&err)?;
@@ -602,7 +610,9 @@ impl Catalog {
                     member
                         .execute(params![run, id, kind, a.group, a.reason])
                         .map_err(&err)?;
-                    *sizes.entry((kind.to_string(), a.group.clone())).or_default() += 1;
+                    *sizes
+                        .entry((kind.to_string(), a.group.clone()))
+                        .or_default() += 1;
                 }
             }
             let mut album = tx
@@ -632,11 +642,14 @@ impl Catalog {
                 .prepare("INSERT INTO skipped (run_id, rel_path, reason) VALUES (?1, ?2, ?3)")
                 .map_err(&err)?;
             for SkippedFile { rel_path, reason } in &report.skipped {
-                skipped.execute(params![run, rel_path, reason]).map_err(&err)?;
+                skipped
+                    .execute(params![run, rel_path, reason])
+                    .map_err(&err)?;
             }
         }
         if let Some(people) = &report.people {
-            tx.execute("UPDATE faces SET person = NULL", []).map_err(&err)?;
+            tx.execute("UPDATE faces SET person = NULL", [])
+                .map_err(&err)?;
             let known: Vec<KnownPerson> = people
                 .persons
                 .iter()
@@ -1076,7 +1089,10 @@ mod tests {
         let mut changed = record(0, false);
         changed.size = 5;
         c.put_photos(&[changed.clone()], None).expect("put");
-        assert_eq!(c.photos().expect("read").get(&changed.rel_path), Some(&changed));
+        assert_eq!(
+            c.photos().expect("read").get(&changed.rel_path),
+            Some(&changed)
+        );
         assert_eq!(c.photo_count().expect("count"), 2);
     }
 
@@ -1087,7 +1103,8 @@ mod tests {
         {
             let conn = Connection::open(&path).expect("create");
             conn.execute_batch(&schema_sql(1)).expect("v1 schema");
-            conn.pragma_update(None, "user_version", 1).expect("version");
+            conn.pragma_update(None, "user_version", 1)
+                .expect("version");
             conn.execute(
                 "INSERT INTO photos (rel_path, size, mtime_secs, mtime_nanos, content_hash, kind,
                    taken, time_source, orientation, thumb_width, thumb_height, notes)
@@ -1099,7 +1116,9 @@ mod tests {
             .expect("v1 row");
         }
         // Read only: migrated in memory, the file stays at version 1.
-        let ro = Catalog::open_read_only(dir.path()).expect("open").expect("exists");
+        let ro = Catalog::open_read_only(dir.path())
+            .expect("open")
+            .expect("exists");
         assert_eq!(ro.schema_version().expect("version"), SCHEMA_VERSION);
         assert!(ro.photos().expect("photos").contains_key("a.jpg"));
         drop(ro);
@@ -1127,7 +1146,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let first = Catalog::open_for_run(dir.path()).expect("open");
         let second = Catalog::open_for_run(dir.path());
-        assert!(matches!(second, Err(GalleryError::Locked { .. })), "{second:?}");
+        assert!(
+            matches!(second, Err(GalleryError::Locked { .. })),
+            "{second:?}"
+        );
         drop(first);
         let again = Catalog::open_for_run(dir.path()).expect("the lock goes with its holder");
         again
@@ -1139,8 +1161,11 @@ mod tests {
         assert!(newer.to_string().contains("newer"), "{newer}");
 
         let other = tempfile::tempdir().expect("tempdir");
-        std::fs::write(other.path().join(CATALOG_FILE), b"not a database at all, 42 bytes long....")
-            .expect("write");
+        std::fs::write(
+            other.path().join(CATALOG_FILE),
+            b"not a database at all, 42 bytes long....",
+        )
+        .expect("write");
         let foreign = Catalog::open_for_run(other.path()).expect_err("not sqlite");
         assert!(foreign.to_string().contains(CATALOG_FILE), "{foreign}");
     }
@@ -1157,7 +1182,9 @@ mod tests {
             .expect("list")
             .map(|e| e.expect("entry").file_name())
             .collect();
-        let ro = Catalog::open_read_only(&out).expect("open").expect("exists");
+        let ro = Catalog::open_read_only(&out)
+            .expect("open")
+            .expect("exists");
         assert_eq!(ro.photo_count().expect("count"), 1);
         drop(ro);
         let after: Vec<_> = std::fs::read_dir(&out)
@@ -1178,7 +1205,9 @@ mod tests {
             sink.push(&record(i, false));
         }
         // One full batch is committed before the end; the rest with finish.
-        let reader = Catalog::open_read_only(dir.path()).expect("open").expect("exists");
+        let reader = Catalog::open_read_only(dir.path())
+            .expect("open")
+            .expect("exists");
         assert_eq!(reader.photo_count().expect("count"), BATCH);
         sink.finish().expect("finish");
         assert_eq!(reader.photo_count().expect("count"), BATCH + 3);

@@ -19,8 +19,9 @@
 //!
 //! Output layout: `by-date/YYYY/YYYY-MM-DD/`, `by-event/YYYY/<first day>[ to <last day>] <city>/`,
 //! `by-place/<Country>/<Region>/<City>/` (or `unknown-place/`), `by-content/<name>/`,
-//! `near-duplicates/group-NNNN/`, plus `manifest.json`, `index.html`, `thumbs/`, the cache
-//! `.deepclust-cache.json` and the marker `.deepclust-organized`.
+//! `near-duplicates/group-NNNN/`, plus `manifest.json`, `index.html`, `thumbs/`, the catalogue
+//! `catalog.sqlite` (with its lock `catalog.lock`; see [`catalog`]) and the marker
+//! `.deepclust-organized`.
 
 pub mod autoencode;
 pub mod civil;
@@ -42,7 +43,6 @@ pub mod albums;
 pub mod apply;
 mod cache;
 pub mod catalog;
-mod store;
 pub mod duplicates;
 pub mod embedder;
 mod group;
@@ -60,6 +60,7 @@ pub mod plan;
 pub mod prune;
 mod reconcile;
 pub mod relpath;
+mod store;
 
 pub use apply::LinkMode;
 pub use autoencode::{AutoencoderParams, EmbeddingKind};

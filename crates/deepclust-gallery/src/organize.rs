@@ -104,7 +104,14 @@ impl Run<'_> {
                 s.push(p);
             }
         };
-        let scanned = scan_with(input, &scan_params, &earlier.photos, &fresh, progress, cancel);
+        let scanned = scan_with(
+            input,
+            &scan_params,
+            &earlier.photos,
+            &fresh,
+            progress,
+            cancel,
+        );
         if let Some(s) = sink {
             s.finish()?;
         }
@@ -166,11 +173,11 @@ impl Run<'_> {
         lap("group", &mut timings);
 
         let plan = build_plan(&photos, &assignments);
-        let (content, model): (Option<ContentSummary>, Option<ContentModel>) =
-            match content.result {
-                Some((s, m)) => (Some(s), Some(m)),
-                None => (None, previous_model.cloned()),
-            };
+        let (content, model): (Option<ContentSummary>, Option<ContentModel>) = match content.result
+        {
+            Some((s, m)) => (Some(s), Some(m)),
+            None => (None, previous_model.cloned()),
+        };
         let mut report = OrganizeReport {
             input: input.clone(),
             output: output.clone(),

@@ -46,7 +46,11 @@ impl Store {
                 Some(c) => read(&c)?,
                 None => CacheFile::read(output).map(from_cache).unwrap_or_default(),
             };
-            let earlier = if params.use_cache { earlier } else { Earlier::default() };
+            let earlier = if params.use_cache {
+                earlier
+            } else {
+                Earlier::default()
+            };
             return Ok((Store::DryRun, earlier));
         }
         let mut catalog = Catalog::open_for_run(output)?;
@@ -83,7 +87,9 @@ impl Store {
         timings: &[(&str, f64)],
     ) -> Result<(), GalleryError> {
         match self {
-            Store::Catalog { catalog, run } => lock(catalog)?.finish_run(*run, report, model, timings),
+            Store::Catalog { catalog, run } => {
+                lock(catalog)?.finish_run(*run, report, model, timings)
+            }
             Store::DryRun => Ok(()),
         }
     }
@@ -182,7 +188,12 @@ mod tests {
             .expect("exists")
             .photos()
             .expect("photos");
-        for name in [CATALOG_FILE, "catalog.sqlite-wal", "catalog.sqlite-shm", LOCK_FILE] {
+        for name in [
+            CATALOG_FILE,
+            "catalog.sqlite-wal",
+            "catalog.sqlite-shm",
+            LOCK_FILE,
+        ] {
             let _ = std::fs::remove_file(out.join(name));
         }
         let cache = CacheFile {
@@ -200,8 +211,13 @@ mod tests {
         let second = crate::organize(&params, &|_| {}, &cancel).expect("second run");
         assert_eq!(second.from_cache, first.photos.len(), "no photo read again");
         assert!(!out.join(CACHE_FILE).exists(), "the JSON cache is gone");
-        assert!(second.notes.iter().any(|n| n.contains("moved the JSON cache")));
-        let catalog = Catalog::open_read_only(&out).expect("open").expect("exists");
+        assert!(second
+            .notes
+            .iter()
+            .any(|n| n.contains("moved the JSON cache")));
+        let catalog = Catalog::open_read_only(&out)
+            .expect("open")
+            .expect("exists");
         assert_eq!(catalog.photo_count().expect("count"), first.photos.len());
         assert_eq!(second.plan.links, first.plan.links);
     }

@@ -24,7 +24,11 @@ pub struct ImportClustersArgs {
 pub fn run(args: &ImportClustersArgs) -> Result<()> {
     let rows = deepclust::export::read_clusters(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
-    if !args.out.join(deepclust::gallery::catalog::CATALOG_FILE).exists() {
+    if !args
+        .out
+        .join(deepclust::gallery::catalog::CATALOG_FILE)
+        .exists()
+    {
         bail!(
             "{} holds no catalogue: run `deepclust organize` into it first",
             args.out.display()

@@ -69,8 +69,8 @@ pub struct OrganizeArgs {
     /// Follow symbolic links inside PHOTOS_DIR (loops are detected and reported).
     #[arg(long)]
     pub follow_symlinks: bool,
-    /// Re-read every photo and re-fit content clusters instead of using the cache of an
-    /// earlier run in the same --out.
+    /// Re-read every photo and re-fit content clusters instead of reusing what the catalogue
+    /// (catalog.sqlite in --out) holds from earlier runs.
     #[arg(long)]
     pub no_cache: bool,
     /// ONNX feature model for --by content embeddings instead of the content models

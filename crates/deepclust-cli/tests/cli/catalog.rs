@@ -68,7 +68,13 @@ fn manifest_content(out: &Path) -> serde_json::Value {
 
 fn organize_args<'a>(photos: &'a str, out: &'a str) -> Vec<&'a str> {
     vec![
-        "organize", photos, "--out", out, "--by", "date,event,place,content", "--embedding",
+        "organize",
+        photos,
+        "--out",
+        out,
+        "--by",
+        "date,event,place,content",
+        "--embedding",
         "stats",
     ]
 }
@@ -93,7 +99,9 @@ fn kill_9_at_random_points_then_a_resume_finishes_with_the_uninterrupted_tree() 
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut killed = 0;
     for _ in 0..6 {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
         let fraction = (state >> 33) as f64 / (1u64 << 31) as f64;
         let delay = full_run.mul_f64(0.05 + 0.9 * fraction);
         let mut child = Command::new(env!("CARGO_BIN_EXE_deepclust"))
@@ -110,9 +118,16 @@ fn kill_9_at_random_points_then_a_resume_finishes_with_the_uninterrupted_tree() 
             killed += 1;
         }
         child.wait().expect("reap");
-        assert_eq!(originals(&photos), before, "an original changed after a kill");
+        assert_eq!(
+            originals(&photos),
+            before,
+            "an original changed after a kill"
+        );
     }
-    assert!(killed >= 3, "only {killed} of 6 runs were killed before finishing");
+    assert!(
+        killed >= 3,
+        "only {killed} of 6 runs were killed before finishing"
+    );
 
     let committed = Catalog::open_read_only(&resumed)
         .expect("catalogue readable after kill -9")
@@ -136,7 +151,10 @@ fn kill_9_at_random_points_then_a_resume_finishes_with_the_uninterrupted_tree() 
         .runs()
         .expect("runs");
     assert_eq!(runs.last().map(|r| r.1.as_str()), Some("done"));
-    assert!(runs.iter().all(|r| r.1 == "done" || r.1 == "interrupted"), "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.1 == "done" || r.1 == "interrupted"),
+        "{runs:?}"
+    );
 }
 
 #[test]
@@ -145,7 +163,10 @@ fn a_second_run_on_a_locked_output_refuses_and_changes_nothing() {
     let photos = dir.path().join("Photos");
     write_sample_library(&photos, 16, 1).expect("sample library");
     let out_dir = dir.path().join("out");
-    let (p, o) = (photos.to_str().expect("utf-8"), out_dir.to_str().expect("utf-8"));
+    let (p, o) = (
+        photos.to_str().expect("utf-8"),
+        out_dir.to_str().expect("utf-8"),
+    );
     let first = deepclust(&["organize", p, "--out", o, "--by", "date"]);
     assert!(first.status.success(), "{}", stderr(&first));
     let tree = link_tree(&out_dir);
@@ -245,14 +266,21 @@ fn a_full_disk_is_a_clear_error_and_the_catalogue_stays_intact() {
         "copy",
         "--no-html",
     ]);
-    assert!(!out.status.success(), "the disk did not fill: {}", stdout(&out));
+    assert!(
+        !out.status.success(),
+        "the disk did not fill: {}",
+        stdout(&out)
+    );
     let err = stderr(&out) + &stdout(&out);
     assert!(
         err.contains("No space left on device") || err.contains("disk is full"),
         "{err}"
     );
     assert!(out_dir.join(CATALOG_FILE).exists());
-    assert!(!out_dir.join("manifest.json.partial").exists(), "a half-written manifest was left");
+    assert!(
+        !out_dir.join("manifest.json.partial").exists(),
+        "a half-written manifest was left"
+    );
     assert!(catalogue_is_intact(&out_dir) > 0);
     assert_eq!(originals(&photos), before);
 }
@@ -266,7 +294,10 @@ fn a_read_only_output_is_a_clear_error_and_the_catalogue_stays_intact() {
         return;
     };
     let out_dir = fs.0.join("out");
-    let (p, o) = (photos.to_str().expect("utf-8"), out_dir.to_str().expect("utf-8"));
+    let (p, o) = (
+        photos.to_str().expect("utf-8"),
+        out_dir.to_str().expect("utf-8"),
+    );
     let first = deepclust(&["organize", p, "--out", o, "--by", "date"]);
     assert!(first.status.success(), "{}", stderr(&first));
     let photos_before = catalogue_is_intact(&out_dir);
@@ -277,6 +308,104 @@ fn a_read_only_output_is_a_clear_error_and_the_catalogue_stays_intact() {
     let second = deepclust(&["organize", p, "--out", o, "--by", "date,place"]);
     assert!(!second.status.success());
     let err = stderr(&second);
-    assert!(err.contains("Read-only file system") || err.contains("readonly"), "{err}");
+    assert!(
+        err.contains("Read-only file system") || err.contains("readonly"),
+        "{err}"
+    );
     assert_eq!(catalogue_is_intact(&out_dir), photos_before);
+}
+
+/// A Python that imports pyspark (`DEEPCLUST_PYSPARK_PYTHON`, else `python3`), with Java on
+/// the PATH; `None` (with a message) otherwise.
+fn pyspark_python() -> Option<String> {
+    let python = std::env::var("DEEPCLUST_PYSPARK_PYTHON").unwrap_or_else(|_| "python3".into());
+    let java = Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let spark = Command::new(&python)
+        .args(["-c", "import pyspark"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if java && spark {
+        Some(python)
+    } else {
+        eprintln!(
+            "skipping: the Spark round trip needs Java and PySpark (java found: {java}; `{python} -c 'import pyspark'` works: {spark}); set DEEPCLUST_PYSPARK_PYTHON to a Python that has it"
+        );
+        None
+    }
+}
+
+#[test]
+fn spark_kmeans_on_the_parquet_export_comes_back_into_the_catalogue() {
+    let Some(python) = pyspark_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photos = dir.path().join("Photos");
+    write_sample_library(&photos, 64, 5).expect("sample library");
+    let out_dir = dir.path().join("out");
+    let (p, o) = (
+        photos.to_str().expect("utf-8"),
+        out_dir.to_str().expect("utf-8"),
+    );
+    let run = deepclust(&[
+        "organize",
+        p,
+        "--out",
+        o,
+        "--by",
+        "content",
+        "--embedding",
+        "stats",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let export = dir.path().join("export");
+    let exported = deepclust(&["export", o, "--parquet", export.to_str().expect("utf-8")]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(
+        stdout(&exported).contains("exported 64 photos"),
+        "{}",
+        stdout(&exported)
+    );
+    let clusters = dir.path().join("spark-clusters");
+    let recipe = crate::project_root().join("recipes/spark_kmeans.py");
+    let spark = Command::new(&python)
+        .arg(&recipe)
+        .args([
+            "--parquet",
+            export.to_str().expect("utf-8"),
+            "--k",
+            "8",
+            "--out",
+        ])
+        .arg(&clusters)
+        .output()
+        .expect("python runs");
+    assert!(spark.status.success(), "{}", stderr(&spark));
+    let imported = deepclust(&[
+        "import-clusters",
+        clusters.to_str().expect("utf-8"),
+        "--out",
+        o,
+        "--name",
+        "spark",
+    ]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(
+        stdout(&imported).contains("imported 64 cluster ids"),
+        "{}",
+        stdout(&imported)
+    );
+    let catalog = Catalog::open_read_only(&out_dir)
+        .expect("open")
+        .expect("exists");
+    let ids = catalog.imported_clusters("spark").expect("read");
+    assert_eq!(ids.len(), 64);
+    let distinct: std::collections::BTreeSet<i64> = ids.iter().map(|(_, c)| *c).collect();
+    assert!(
+        distinct.len() > 1 && distinct.iter().all(|c| (0..8).contains(c)),
+        "{distinct:?}"
+    );
 }
