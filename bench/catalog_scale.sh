@@ -5,7 +5,8 @@
 # Prints wall time, photos/s, peak RSS (/usr/bin/time -v) and the catalogue's size.
 #
 #   cargo build --release -p deepclust-cli -p deepclust-gallery --example write_library
-#   bench/catalog_scale.sh            # LIB=/work/lib100k N=100000 MODELS=../shared/models
+#   python3 bench/make_12mp.py --from ../shared/data/gallery-dev --n 2000 --out /tmp/big12
+#   LIB=/tmp/lib100k BIG12=/tmp/big12 SPARK_PYTHON=/path/to/python-with-pyspark bench/catalog_scale.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-$ROOT/target/release/deepclust}
@@ -50,6 +51,14 @@ if [ -f "$MODELS/efficientnet-lite2.onnx" ]; then
     echo "catalogue: $(du -sh "$OUT/catalog.sqlite" | cut -f1)"
     timed rerun-models "$B" --quiet organize "$PART" --out "$OUT" --by date,event,place,content --embedding models --models "$MODELS" --follow-symlinks
     grep -E "^photos:" "$WORK/rerun-models.out"
+fi
+
+# Full-size 12 MP JPEGs (bench/make_12mp.py): the decode cost at camera size.
+if [ -n "${BIG12:-}" ] && [ -d "$BIG12" ]; then
+    OUT=$WORK/big12
+    rm -rf "$OUT"
+    timed organize-12mp "$B" --quiet organize "$BIG12" --out "$OUT" --by date,content --embedding stats
+    grep -E "^photos:" "$WORK/organize-12mp.out"
 fi
 
 # Parquet export of the model-free catalogue, and Spark MLlib K-Means on it.

@@ -858,9 +858,11 @@ fn put_state(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<(
     .map(|_| ())
 }
 
-/// Inserts or replaces one photo with its features, signals and faces; returns its id.
+/// Inserts or replaces one photo with its features, signals and faces; returns its id. The
+/// statements are prepared once per connection (`prepare_cached`): 100,000 photos are
+/// 600,000 executions.
 fn put_photo(tx: &Transaction<'_>, p: &PhotoRecord, run: Option<i64>) -> rusqlite::Result<i64> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO photos (rel_path, size, mtime_secs, mtime_nanos, content_hash, kind, taken,
             utc_offset_minutes, time_source, lat, lon, orientation, camera, thumb_width,
             thumb_height, notes, first_run)
@@ -872,47 +874,46 @@ fn put_photo(tx: &Transaction<'_>, p: &PhotoRecord, run: Option<i64>) -> rusqlit
             lat = excluded.lat, lon = excluded.lon, orientation = excluded.orientation,
             camera = excluded.camera, thumb_width = excluded.thumb_width,
             thumb_height = excluded.thumb_height, notes = excluded.notes",
-        params![
-            p.rel_path,
-            p.size as i64,
-            p.mtime_secs,
-            p.mtime_nanos,
-            p.content_hash as i64,
-            json(&p.kind),
-            json(&p.taken),
-            p.taken.utc_offset_minutes,
-            json(&p.time_source),
-            p.gps.map(|g| g.lat),
-            p.gps.map(|g| g.lon),
-            p.orientation,
-            p.camera,
-            p.thumb_width,
-            p.thumb_height,
-            json(&p.notes),
-            run,
-        ],
-    )?;
-    let id: i64 = tx.query_row(
-        "SELECT id FROM photos WHERE rel_path = ?1",
-        [&p.rel_path],
-        |r| r.get(0),
-    )?;
-    tx.execute("DELETE FROM features WHERE photo_id = ?1", [id])?;
-    tx.execute("DELETE FROM signals WHERE photo_id = ?1", [id])?;
-    tx.execute("DELETE FROM faces WHERE photo_id = ?1", [id])?;
+    )?
+    .execute(params![
+        p.rel_path,
+        p.size as i64,
+        p.mtime_secs,
+        p.mtime_nanos,
+        p.content_hash as i64,
+        json(&p.kind),
+        json(&p.taken),
+        p.taken.utc_offset_minutes,
+        json(&p.time_source),
+        p.gps.map(|g| g.lat),
+        p.gps.map(|g| g.lon),
+        p.orientation,
+        p.camera,
+        p.thumb_width,
+        p.thumb_height,
+        json(&p.notes),
+        run,
+    ])?;
+    let id: i64 = tx
+        .prepare_cached("SELECT id FROM photos WHERE rel_path = ?1")?
+        .query_row([&p.rel_path], |r| r.get(0))?;
+    tx.prepare_cached("DELETE FROM features WHERE photo_id = ?1")?
+        .execute([id])?;
+    tx.prepare_cached("DELETE FROM signals WHERE photo_id = ?1")?
+        .execute([id])?;
+    tx.prepare_cached("DELETE FROM faces WHERE photo_id = ?1")?
+        .execute([id])?;
     let Some(c) = &p.content else {
         return Ok(id);
     };
-    tx.execute(
-        "INSERT INTO features (photo_id, embedder, stats, pixels, dhash) VALUES (?1, ?2, ?3, ?4, ?5)",
+    tx.prepare_cached("INSERT INTO features (photo_id, embedder, stats, pixels, dhash) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
         params![id, c.embedder, f32_blob(&c.embedding), c.pixels, c.dhash as i64],
     )?;
     let Some(s) = &c.signals else {
         return Ok(id);
     };
-    tx.execute(
-        "INSERT INTO signals (photo_id, model, embedding, tags, text, face_image_width, face_image_height)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    tx.prepare_cached("INSERT INTO signals (photo_id, model, embedding, tags, text, face_image_width, face_image_height)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
         params![
             id,
             c.embedder,
@@ -925,8 +926,7 @@ fn put_photo(tx: &Transaction<'_>, p: &PhotoRecord, run: Option<i64>) -> rusqlit
     )?;
     if let Some(faces) = &s.faces {
         for (i, face) in faces.faces.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO faces (photo_id, face, score, bbox, keypoints, descriptor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            tx.prepare_cached("INSERT INTO faces (photo_id, face, score, bbox, keypoints, descriptor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(
                 params![
                     id,
                     i as i64,

@@ -218,6 +218,7 @@ impl Run<'_> {
             input,
             output,
             params.link,
+            &reconcile.recorded(),
             progress,
             cancel,
         )?;

@@ -44,8 +44,9 @@ impl Place {
 }
 
 struct City {
-    lat: f32,
-    lon: f32,
+    /// Position on the unit sphere: the nearest place is the one of smallest chord, found
+    /// without a trigonometric call per candidate.
+    unit: [f64; 3],
     name: String,
     region: String,
     country_code: String,
@@ -61,6 +62,21 @@ pub struct Geocoder {
 
 fn cell(lat: f64, lon: f64) -> (i32, i32) {
     (lat.floor() as i32, lon.floor() as i32)
+}
+
+/// A latitude and longitude (degrees) on the unit sphere.
+fn unit(lat: f64, lon: f64) -> [f64; 3] {
+    let (la, lo) = (lat.to_radians(), lon.to_radians());
+    [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
+}
+
+fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// The great-circle distance of a squared chord of the unit sphere, in km.
+fn chord2_km(c2: f64) -> f64 {
+    2.0 * EARTH_RADIUS_KM * (c2.sqrt() / 2.0).min(1.0).asin()
 }
 
 /// Great-circle distance in km (haversine).
@@ -107,8 +123,7 @@ impl Geocoder {
                 .or_default()
                 .push(cities.len() as u32);
             cities.push(City {
-                lat,
-                lon,
+                unit: unit(f64::from(lat), f64::from(lon)),
                 name: name.to_string(),
                 region: region.to_string(),
                 country_code: cc.to_string(),
@@ -138,6 +153,8 @@ impl Geocoder {
     /// nearest candidate is provably closer than any unvisited cell.
     pub fn nearest(&self, p: GpsPoint) -> Option<(Place, f64)> {
         let (clat, clon) = cell(p.lat, p.lon);
+        let q = unit(p.lat, p.lon);
+        // (city, squared chord to it)
         let mut best: Option<(u32, f64)> = None;
         // One degree of latitude is ~111 km; ring r guarantees coverage of r-1 full degrees.
         for ring in 0..=180i32 {
@@ -155,16 +172,9 @@ impl Geocoder {
                         continue;
                     };
                     for &id in ids {
-                        let c = &self.cities[id as usize];
-                        let d = haversine_km(
-                            p,
-                            GpsPoint {
-                                lat: f64::from(c.lat),
-                                lon: f64::from(c.lon),
-                            },
-                        );
-                        if best.is_none_or(|(_, bd)| d < bd) {
-                            best = Some((id, d));
+                        let d2 = chord2(&q, &self.cities[id as usize].unit);
+                        if best.is_none_or(|(_, b2)| d2 < b2) {
+                            best = Some((id, d2));
                         }
                     }
                 }
@@ -173,13 +183,13 @@ impl Geocoder {
             // longitude; the longitude bound shrinks with cos(lat), so use the smaller one.
             let lat_rad = p.lat.abs().min(89.0).to_radians();
             let reach_km = f64::from(ring) * 111.0 * lat_rad.cos().max(0.01);
-            if let Some((_, bd)) = best {
-                if bd <= reach_km {
+            if let Some((_, b2)) = best {
+                if chord2_km(b2) <= reach_km {
                     break;
                 }
             }
         }
-        let (id, dist) = best?;
+        let (id, dist) = best.map(|(id, b2)| (id, chord2_km(b2)))?;
         let c = &self.cities[id as usize];
         let country = self
             .countries

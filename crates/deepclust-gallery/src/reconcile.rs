@@ -132,6 +132,21 @@ impl<'a> Reconcile<'a> {
     /// Before the links are written: an edited photo's old copies leave their group folders
     /// for superseded/ (they may be the only copy of the old version), then the planned names
     /// still held by another photo's old link are freed, so the plan lands on them.
+    /// The links the previous manifest lists for photos unchanged since it was written (see
+    /// [`crate::apply::apply_plan`]).
+    pub fn recorded(&self) -> HashSet<PathBuf> {
+        let Some(prev) = &self.previous else {
+            return HashSet::new();
+        };
+        self.photos
+            .iter()
+            .filter(|p| prev.versions.get(&p.rel_path) == Some(&(p.size, p.mtime_secs)))
+            .filter_map(|p| prev.by_photo.get(&p.rel_path))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
     pub fn before_apply(&self, plan: &Plan) -> PruneReport {
         let mut pruned = set_aside_old_versions(&self.edited, self.input, self.output, false);
         if let Some(prev) = &self.previous {

@@ -1190,3 +1190,39 @@ fn links_of_a_deleted_photo_go_only_when_they_are_dangling_symlinks() {
         );
     }
 }
+
+/// A re-run takes the links the manifest recorded for unchanged photos from their folders'
+/// listings; a link deleted since is made again, a link replaced by the user's own file is
+/// left alone (the photo is linked under a new name beside it).
+#[test]
+fn a_rerun_remakes_deleted_links_and_leaves_a_replaced_one_alone() {
+    for mode in [LinkMode::Symlink, LinkMode::Copy] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        write(&lib.join("a.jpg"), &paris_shot(0, 1, "2021:06:01 12:00:00"));
+        write(&lib.join("b.jpg"), &paris_shot(1, 2, "2021:06:01 13:00:00"));
+        let out = dir.path().join("out");
+        let params = OrganizeParams::new(&lib, &out)
+            .by(vec![GroupKind::Date])
+            .link(mode)
+            .html(false);
+        let first = run(&params);
+        assert_eq!(first.apply.as_ref().unwrap().created, 2);
+        let day = out.join("by-date/2021/2021-06-01");
+        fs::remove_file(day.join("a.jpg")).unwrap();
+        fs::remove_file(day.join("b.jpg")).unwrap();
+        fs::write(day.join("b.jpg"), b"the user's own file").unwrap();
+
+        let again = run(&params);
+        let applied = again.apply.as_ref().unwrap();
+        assert_eq!((applied.created, applied.already_present), (2, 0), "{mode:?}");
+        assert_eq!(applied.renamed, 1, "{mode:?}: b goes beside the user's file");
+        assert_eq!(fs::read(day.join("b.jpg")).unwrap(), b"the user's own file");
+        assert_eq!(fs::read(day.join("a.jpg")).unwrap(), fs::read(lib.join("a.jpg")).unwrap());
+        assert_eq!(fs::read(day.join("b~2.jpg")).unwrap(), fs::read(lib.join("b.jpg")).unwrap());
+
+        let third = run(&params);
+        let applied = third.apply.as_ref().unwrap();
+        assert_eq!((applied.created, applied.already_present), (0, 2), "{mode:?}");
+    }
+}

@@ -819,10 +819,15 @@ def load(path):
         for k, v in meta.get("fitted", {}).items():
             setattr(est, k, v)
     else:
+        # A run folder of the command line: the estimator's defaults, with the model's own
+        # number of clusters.
         cls = _BY_KIND.get(model.kind)
         if cls is None:
             raise ValueError(f"{path}: a {model.kind} run has no estimator class")
         est = cls()
+        if model.kind != "autoencoder":
+            k = int(np.asarray(model.centers()).shape[0])
+            est.set_params(**{"n_components" if model.kind == "gmm" else "n_clusters": k})
     est.model_ = model
     est.n_features_in_ = model.n_features
     if hasattr(est, "_after_model"):

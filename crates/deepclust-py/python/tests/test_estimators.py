@@ -137,6 +137,7 @@ def test_a_saved_command_line_model_loads_and_predicts(digits_csv, tmp_path):
     run_cli("kmeans", "--data", digits_csv, "--k", 10, "--seed", 0, "--save-model", tmp_path / "run")
     loaded = deepclust.load(tmp_path / "run")
     assert isinstance(loaded, deepclust.KMeans)
+    assert loaded.n_clusters == loaded.n_clusters_ == 10
     fitted = deepclust.KMeans(10, random_state=0).fit(X)
     assert np.array_equal(loaded.predict(X), fitted.labels_)
 
