@@ -10,9 +10,9 @@ use crate::error::GalleryError;
 use crate::plan::Plan;
 use crate::scan::{PhotoRecord, Progress};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
-use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -311,8 +311,7 @@ pub fn apply_plan(
     // a link per grouping). Per folder, once: created and canonicalised.
     let mut sources: HashMap<usize, Result<PathBuf, String>> = HashMap::new();
     let mut folders: HashMap<PathBuf, Result<PathBuf, String>> = HashMap::new();
-    let mut listings: HashMap<PathBuf, HashMap<std::ffi::OsString, fs::FileType>> =
-        HashMap::new();
+    let mut listings: HashMap<PathBuf, HashMap<std::ffi::OsString, fs::FileType>> = HashMap::new();
     for (done, link) in plan.links.iter().enumerate() {
         if cancel.load(Ordering::Relaxed) {
             return Err(GalleryError::Cancelled);

@@ -1215,14 +1215,31 @@ fn a_rerun_remakes_deleted_links_and_leaves_a_replaced_one_alone() {
 
         let again = run(&params);
         let applied = again.apply.as_ref().unwrap();
-        assert_eq!((applied.created, applied.already_present), (2, 0), "{mode:?}");
-        assert_eq!(applied.renamed, 1, "{mode:?}: b goes beside the user's file");
+        assert_eq!(
+            (applied.created, applied.already_present),
+            (2, 0),
+            "{mode:?}"
+        );
+        assert_eq!(
+            applied.renamed, 1,
+            "{mode:?}: b goes beside the user's file"
+        );
         assert_eq!(fs::read(day.join("b.jpg")).unwrap(), b"the user's own file");
-        assert_eq!(fs::read(day.join("a.jpg")).unwrap(), fs::read(lib.join("a.jpg")).unwrap());
-        assert_eq!(fs::read(day.join("b~2.jpg")).unwrap(), fs::read(lib.join("b.jpg")).unwrap());
+        assert_eq!(
+            fs::read(day.join("a.jpg")).unwrap(),
+            fs::read(lib.join("a.jpg")).unwrap()
+        );
+        assert_eq!(
+            fs::read(day.join("b~2.jpg")).unwrap(),
+            fs::read(lib.join("b.jpg")).unwrap()
+        );
 
         let third = run(&params);
         let applied = third.apply.as_ref().unwrap();
-        assert_eq!((applied.created, applied.already_present), (0, 2), "{mode:?}");
+        assert_eq!(
+            (applied.created, applied.already_present),
+            (0, 2),
+            "{mode:?}"
+        );
     }
 }
