@@ -19,8 +19,8 @@ pub struct MnistArgs {
     /// The MNIST IDX folder (get it with `deepclust download mnist`).
     #[arg(long, default_value = "../shared/data/mnist")]
     pub data: PathBuf,
-    /// The tutorial's comparison in 4-7 minutes on 2 cores (measured): its 70/30 split of all
-    /// 70,000 images, 24 autoencoder epochs with DEC-DA augmentation, DEC-DA up to 1,200 steps.
+    /// The tutorial's comparison in under 5 minutes on 2 cores (measured): its 70/30 split of
+    /// all 70,000 images, 24 autoencoder epochs with DEC-DA augmentation, DEC-DA up to 420 steps.
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
     /// The long schedule: all 70,000 images, 200 autoencoder epochs (Adam), DEC to convergence
