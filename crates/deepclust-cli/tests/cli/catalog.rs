@@ -66,6 +66,14 @@ fn manifest_content(out: &Path) -> serde_json::Value {
     })
 }
 
+/// Photos the catalogue under `out` holds (0 before there is one); opening it after a kill
+/// -9 must work.
+fn committed_photos(out: &Path) -> usize {
+    Catalog::open_read_only(out)
+        .expect("catalogue readable after kill -9")
+        .map_or(0, |c| c.photo_count().expect("count"))
+}
+
 fn organize_args<'a>(photos: &'a str, out: &'a str) -> Vec<&'a str> {
     vec![
         "organize",
@@ -93,17 +101,24 @@ fn kill_9_at_random_points_then_a_resume_finishes_with_the_uninterrupted_tree() 
     assert!(out.status.success(), "{}", stderr(&out));
     let full_run = started.elapsed();
 
-    // Kill points spread over the uninterrupted run's length (a fixed LCG: reproducible).
+    // Kill points at random fractions (a fixed LCG: reproducible) of what is left of an
+    // uninterrupted run: each resume is shorter than the last, so a delay taken from the
+    // whole run's length would often land after the end (and a loaded machine stretches the
+    // reference run). Runs that finish before their kill do not count; up to 12 tries.
     let resumed = dir.path().join("resumed");
     let resumed_s = resumed.to_str().expect("utf-8");
+    let total = before.len() as f64;
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut killed = 0;
-    for _ in 0..6 {
+    let (mut killed, mut tries) = (0, 0);
+    while killed < 4 && tries < 12 {
+        tries += 1;
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1);
         let fraction = (state >> 33) as f64 / (1u64 << 31) as f64;
-        let delay = full_run.mul_f64(0.05 + 0.9 * fraction);
+        let done = committed_photos(&resumed) as f64;
+        let left = (1.0 - done / total).clamp(0.05, 1.0);
+        let delay = full_run.mul_f64((0.05 + 0.9 * fraction) * left);
         let mut child = Command::new(env!("CARGO_BIN_EXE_deepclust"))
             .args(organize_args(photos_s, resumed_s))
             .arg("--quiet")
@@ -126,12 +141,10 @@ fn kill_9_at_random_points_then_a_resume_finishes_with_the_uninterrupted_tree() 
     }
     assert!(
         killed >= 3,
-        "only {killed} of 6 runs were killed before finishing"
+        "only {killed} of {tries} runs were killed before finishing"
     );
 
-    let committed = Catalog::open_read_only(&resumed)
-        .expect("catalogue readable after kill -9")
-        .map_or(0, |c| c.photo_count().expect("count"));
+    let committed = committed_photos(&resumed);
     let mut args = organize_args(photos_s, resumed_s);
     args.push("--json");
     let out = deepclust(&args);
