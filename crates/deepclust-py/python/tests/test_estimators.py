@@ -236,6 +236,10 @@ def test_a_callback_sees_progress_and_its_exception_stops_the_fit():
 
 def test_ctrl_c_interrupts_a_long_fit():
     X, _ = make_blobs(4000, 32, centers=3, random_state=0)
+    # Python installs its KeyboardInterrupt handler only where SIGINT was not ignored at
+    # start, and a shell's background job (`cmd &`, as CI runners may start us) ignores it:
+    # put Python's handler in place, as an interactive session has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     started = time.perf_counter()
@@ -244,6 +248,7 @@ def test_ctrl_c_interrupts_a_long_fit():
             deepclust.Autoencoder((64, 2), epochs=100_000, random_state=0).fit(X)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - started < 30
 
 
