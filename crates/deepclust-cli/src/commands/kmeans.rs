@@ -1,17 +1,16 @@
 //! `deepclust kmeans`: K-Means on raw features.
 
-use crate::cli::{describe, print_scores, DataArgs};
+use crate::cli::{describe, DataArgs};
+use crate::print::kmeans::{results, RunConfig};
 use crate::progress::MethodBars;
 use crate::report::{ReportArgs, RunRecord};
 use anyhow::{Context, Result};
 use clap::Args;
-use deepclust::cluster::{KMeans, KMeansParams};
+use deepclust::cluster::KMeans;
 use deepclust::control::Control;
 use deepclust::experiment::holdout::fit_holdout;
 use deepclust::method::{self, MiniBatchKMeans};
-use deepclust::metrics::Scores;
 use deepclust::run::{RunDir, SaveRun};
-use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -56,30 +55,6 @@ pub struct KmeansArgs {
     pub summary_json: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
-}
-
-/// Everything a run did, printed at the start and saved beside the model.
-#[derive(Serialize)]
-struct RunConfig<'a> {
-    format_version: u32,
-    command: &'static str,
-    data: &'a str,
-    data_description: String,
-    algorithm: &'static str,
-    params: &'a KMeansParams,
-    batch_size: Option<usize>,
-    split: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct RunSummary<'a> {
-    config: &'a RunConfig<'a>,
-    fit_seconds: f64,
-    inertia: f64,
-    n_iter: usize,
-    warnings: Vec<String>,
-    fit_scores: Option<Scores>,
-    validation_scores: Option<Scores>,
 }
 
 pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
@@ -138,37 +113,8 @@ pub fn run(args: &KmeansArgs, cancel: Arc<AtomicBool>) -> Result<()> {
         split: args.split,
     };
     logln!("config: {}", serde_json::to_string(&config)?);
-    let seconds = run.fitted.clustering.seconds();
-    outln!(
-        "fit: {:.3} s, inertia {:.4}, {} iterations in the kept run",
-        seconds,
-        model.inertia(),
-        model.n_iter()
-    );
-    let warnings = model.warnings();
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
-    let fit_scores = print_scores(
-        "scores (fitted rows)",
-        fit_set.labels.as_deref(),
-        model.labels(),
-    )?;
-    let validation_scores = match &run.held_out {
-        Some((rest, placed)) => {
-            print_scores("scores (validation rows)", rest.labels.as_deref(), placed)?
-        }
-        None => None,
-    };
-    let summary = RunSummary {
-        config: &config,
-        fit_seconds: seconds,
-        inertia: model.inertia(),
-        n_iter: model.n_iter(),
-        warnings,
-        fit_scores,
-        validation_scores,
-    };
+    let summary = results(&run, &config)?;
+    let seconds = summary.fit_seconds;
     if let Some(path) = &args.output {
         let (ids, labels) = run.assignments();
         deepclust::run::write_assignments(path, &ids, &labels)?;

@@ -2,5 +2,6 @@
 //! library call; these turn its result into text).
 
 pub mod demo;
+pub mod kmeans;
 pub mod mnist;
 pub mod organize;
