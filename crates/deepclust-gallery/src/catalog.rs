@@ -702,6 +702,7 @@ impl Catalog {
         source: &str,
         rows: &[(String, i64)],
     ) -> Result<(usize, Vec<String>), GalleryError> {
+        check_source_name(source)?;
         let path = self.path.clone();
         let err = db_err(&path);
         let tx = self.conn.transaction().map_err(&err)?;
@@ -736,6 +737,30 @@ impl Catalog {
         }
         tx.commit().map_err(&err)?;
         Ok((matched, unknown))
+    }
+
+    /// Every imported cluster id, by the photo's relative path: `(source, cluster)`, sources
+    /// in name order.
+    pub fn imported_by_photo(&self) -> Result<HashMap<String, Vec<(String, i64)>>, GalleryError> {
+        let err = db_err(&self.path);
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT p.rel_path, c.source, c.cluster FROM imported_clusters c
+                 JOIN photos p ON p.id = c.photo_id ORDER BY c.source",
+            )
+            .map_err(&err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })
+            .map_err(&err)?;
+        let mut out: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for row in rows {
+            let (path, source, cluster) = row.map_err(&err)?;
+            out.entry(path).or_default().push((source, cluster));
+        }
+        Ok(out)
     }
 
     /// `(relative path, cluster)` of an imported source, by path.
@@ -1009,9 +1034,47 @@ impl<'a> PhotoSink<'a> {
     }
 }
 
+/// An import's name becomes a folder (`by-imported/<name>/cluster-N`): one plain path
+/// component, no hidden or parent folder.
+pub fn check_source_name(name: &str) -> Result<(), GalleryError> {
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        Ok(())
+    } else {
+        Err(GalleryError::InvalidParams(format!(
+            "the name of imported clusters becomes a folder: use 1-64 letters, digits, '-', '_' or '.' (not first), got {name:?}"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_name_is_one_plain_folder_name() {
+        for good in ["spark", "spark-kmeans_k12", "run.2"] {
+            assert!(check_source_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            ".hidden",
+            "a b",
+            "é",
+            &"x".repeat(65),
+        ] {
+            assert!(check_source_name(bad).is_err(), "{bad:?}");
+        }
+    }
     use crate::civil::Day;
 
     fn record(i: usize, with_signals: bool) -> PhotoRecord {

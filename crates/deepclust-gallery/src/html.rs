@@ -54,10 +54,11 @@ pub fn write_index(
     let rank = |k: GroupKind| match k {
         GroupKind::Content => 0,
         GroupKind::People => 1,
-        GroupKind::Event => 2,
-        GroupKind::Place => 3,
-        GroupKind::Date => 4,
-        GroupKind::NearDuplicates => 5,
+        GroupKind::Imported => 2,
+        GroupKind::Event => 3,
+        GroupKind::Place => 4,
+        GroupKind::Date => 5,
+        GroupKind::NearDuplicates => 6,
     };
     let mut ordered: Vec<_> = groups.iter().collect();
     ordered.sort_by_key(|((kind, _), _)| rank(*kind));

@@ -10,7 +10,7 @@ use crate::content::ContentModel;
 use crate::embedder::ChosenEmbedder;
 use crate::error::GalleryError;
 use crate::group::{
-    ByContent, ByDate, ByEvent, ByPeople, ByPlace, Grouping, Library, NearDuplicates,
+    ByContent, ByDate, ByEvent, ByImported, ByPeople, ByPlace, Grouping, Library, NearDuplicates,
 };
 use crate::layout::MANIFEST_FILE;
 use crate::params::{absolute_normalised, previous_source};
@@ -133,6 +133,9 @@ impl Run<'_> {
             found: None,
         };
         let (mut date, mut event, mut place, mut near) = (ByDate, ByEvent, ByPlace, NearDuplicates);
+        let mut imported = ByImported {
+            clusters: &earlier.imported,
+        };
         // In this order: the order of each photo's assignments in the plan and the manifest.
         let mut groupings: Vec<&mut dyn Grouping> = Vec::new();
         if wants(GroupKind::Date) {
@@ -149,6 +152,9 @@ impl Run<'_> {
         }
         if wants(GroupKind::People) {
             groupings.push(&mut people);
+        }
+        if wants(GroupKind::Imported) {
+            groupings.push(&mut imported);
         }
         if params.near_duplicates {
             groupings.push(&mut near);
@@ -193,6 +199,13 @@ impl Run<'_> {
             ..OrganizeReport::default()
         };
         report.notes.extend(chosen.notes.iter().cloned());
+        if wants(GroupKind::Imported) && earlier.imported.is_empty() {
+            report.notes.push(
+                "--by imported: the catalogue holds no imported clusters (bring them in with \
+                 `deepclust import-clusters FILE --out OUTPUT`)"
+                    .to_string(),
+            );
+        }
         if wants(GroupKind::People) && chosen.embedder.is_none() {
             report
                 .notes

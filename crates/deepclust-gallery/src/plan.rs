@@ -16,6 +16,9 @@ pub enum GroupKind {
     Content,
     People,
     NearDuplicates,
+    /// Cluster ids computed elsewhere (`deepclust import-clusters`: Spark on the Parquet
+    /// export, a notebook).
+    Imported,
 }
 
 impl GroupKind {
@@ -28,6 +31,7 @@ impl GroupKind {
             GroupKind::Content => "content",
             GroupKind::People => "people",
             GroupKind::NearDuplicates => "near_duplicates",
+            GroupKind::Imported => "imported",
         }
     }
 
@@ -59,6 +63,11 @@ impl GroupKind {
             "people",
             "Persons from their faces (needs the face models): by-people/person-NNN",
         ),
+        (
+            GroupKind::Imported,
+            "imported",
+            "Clusters brought in by `deepclust import-clusters` (Spark, a notebook): by-imported/<name>/cluster-N",
+        ),
     ];
 
     pub fn folder(self) -> &'static str {
@@ -69,6 +78,7 @@ impl GroupKind {
             GroupKind::Content => "by-content",
             GroupKind::People => "by-people",
             GroupKind::NearDuplicates => "near-duplicates",
+            GroupKind::Imported => "by-imported",
         }
     }
 }

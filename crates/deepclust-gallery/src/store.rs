@@ -23,6 +23,8 @@ pub(crate) struct Earlier {
     pub photos: HashMap<String, PhotoRecord>,
     pub content_model: Option<ContentModel>,
     pub people: Vec<KnownPerson>,
+    /// Imported cluster ids by relative path: `(source, cluster)`.
+    pub imported: HashMap<String, Vec<(String, i64)>>,
 }
 
 /// Where this run records itself.
@@ -49,7 +51,11 @@ impl Store {
             let earlier = if params.use_cache {
                 earlier
             } else {
-                Earlier::default()
+                // Imported clusters are the user's input, not a cache.
+                Earlier {
+                    imported: earlier.imported,
+                    ..Earlier::default()
+                }
             };
             return Ok((Store::DryRun, earlier));
         }
@@ -58,7 +64,10 @@ impl Store {
         let earlier = if params.use_cache {
             read(&catalog)?
         } else {
-            Earlier::default()
+            Earlier {
+                imported: catalog.imported_by_photo()?,
+                ..Earlier::default()
+            }
         };
         let params_json = serde_json::to_string(params).unwrap_or_default();
         let run = catalog.begin_run(&params_json, params.seed)?;
@@ -117,6 +126,7 @@ fn read(catalog: &Catalog) -> Result<Earlier, GalleryError> {
         photos: catalog.photos()?,
         content_model: catalog.content_model()?,
         people: catalog.people()?,
+        imported: catalog.imported_by_photo()?,
     })
 }
 
@@ -129,6 +139,7 @@ fn from_cache(cache: CacheFile) -> Earlier {
             .collect(),
         content_model: cache.content_model,
         people: cache.people,
+        imported: HashMap::new(),
     }
 }
 

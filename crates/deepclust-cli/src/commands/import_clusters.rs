@@ -16,7 +16,8 @@ pub struct ImportClustersArgs {
     /// The organized folder whose catalogue receives them.
     #[arg(long, value_name = "ORGANIZED_DIR")]
     pub out: PathBuf,
-    /// Name the clusters are stored under (an import of the same name replaces it).
+    /// Name the clusters are stored under (an import of the same name replaces it); the next
+    /// `organize --by ...,imported` links them as `by-imported/<NAME>/cluster-N`.
     #[arg(long, default_value = "imported")]
     pub name: String,
 }
@@ -46,6 +47,10 @@ pub fn run(args: &ImportClustersArgs) -> Result<()> {
         args.name,
         catalog.path().display(),
         sizes.len()
+    );
+    outln!(
+        "albums: re-run `deepclust organize` with `--by ...,imported` for by-imported/{}/cluster-N",
+        args.name
     );
     for (cluster, n) in &sizes {
         outln!("  cluster {cluster}: {n} photos");

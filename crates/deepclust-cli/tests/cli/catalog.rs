@@ -422,3 +422,86 @@ fn spark_kmeans_on_the_parquet_export_comes_back_into_the_catalogue() {
         "{distinct:?}"
     );
 }
+
+#[test]
+fn imported_clusters_become_albums_on_the_next_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photos = dir.path().join("Photos");
+    write_sample_library(&photos, 24, 5).expect("sample library");
+    let out_dir = dir.path().join("out");
+    let (p, o) = (
+        photos.to_str().expect("utf-8"),
+        out_dir.to_str().expect("utf-8"),
+    );
+    let before = originals(&photos);
+
+    // Asked for before anything was imported: a note, no folder.
+    let first = deepclust(&["organize", p, "--out", o, "--by", "date,imported"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("holds no imported clusters")
+            || stdout(&first).contains("holds no imported clusters"),
+        "{}{}",
+        stdout(&first),
+        stderr(&first)
+    );
+    assert!(!out_dir.join("by-imported").exists());
+
+    // Cluster ids from elsewhere (here: by position), as a notebook or Spark would write them.
+    let mut paths: Vec<String> = Catalog::open_read_only(&out_dir)
+        .expect("open")
+        .expect("exists")
+        .photos()
+        .expect("photos")
+        .into_keys()
+        .collect();
+    paths.sort();
+    let cluster_of: BTreeMap<String, i64> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| (path.clone(), (i % 3) as i64))
+        .collect();
+    let csv = dir.path().join("clusters.csv");
+    let mut text = String::from("path,cluster\n");
+    for (path, c) in &cluster_of {
+        text.push_str(&format!("{path},{c}\n"));
+    }
+    std::fs::write(&csv, text).expect("write csv");
+    let c = csv.to_str().expect("utf-8");
+
+    let bad = deepclust(&["import-clusters", c, "--out", o, "--name", "../escape"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("becomes a folder"),
+        "{}",
+        stderr(&bad)
+    );
+    let imported = deepclust(&["import-clusters", c, "--out", o, "--name", "mine"]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+
+    let again = deepclust(&["organize", p, "--out", o, "--by", "date,imported"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let text = std::fs::read_to_string(out_dir.join("manifest.json")).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let listed = manifest["photos"].as_array().expect("photos");
+    assert_eq!(listed.len(), cluster_of.len());
+    for photo in listed {
+        let path = photo["path"].as_str().expect("path");
+        let folder = format!("by-imported/mine/cluster-{}/", cluster_of[path]);
+        let links: Vec<&str> = photo["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .filter_map(|l| l.as_str())
+            .filter(|l| l.starts_with("by-imported/"))
+            .collect();
+        assert_eq!(links.len(), 1, "{path}: {links:?}");
+        assert!(links[0].starts_with(&folder), "{path}: {links:?}");
+        assert_eq!(
+            std::fs::read(out_dir.join(links[0])).expect("link resolves"),
+            std::fs::read(photos.join(path)).expect("original"),
+            "{path}"
+        );
+    }
+    assert_eq!(originals(&photos), before, "originals untouched");
+}

@@ -6,6 +6,7 @@ mod content;
 mod date;
 mod duplicates;
 mod event;
+mod imported;
 mod people;
 mod place;
 
@@ -13,6 +14,7 @@ pub(crate) use content::ByContent;
 pub(crate) use date::ByDate;
 pub(crate) use duplicates::NearDuplicates;
 pub(crate) use event::ByEvent;
+pub(crate) use imported::ByImported;
 pub(crate) use people::ByPeople;
 pub(crate) use place::ByPlace;
 
