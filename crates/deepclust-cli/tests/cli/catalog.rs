@@ -421,6 +421,28 @@ fn spark_kmeans_on_the_parquet_export_comes_back_into_the_catalogue() {
         distinct.len() > 1 && distinct.iter().all(|c| (0..8).contains(c)),
         "{distinct:?}"
     );
+    drop(catalog);
+    // And Spark's clusters as albums.
+    let albums = deepclust(&[
+        "organize",
+        p,
+        "--out",
+        o,
+        "--by",
+        "content,imported",
+        "--embedding",
+        "stats",
+    ]);
+    assert!(albums.status.success(), "{}", stderr(&albums));
+    let linked: usize = std::fs::read_dir(out_dir.join("by-imported/spark"))
+        .expect("by-imported/spark")
+        .map(|d| {
+            std::fs::read_dir(d.expect("entry").path())
+                .expect("cluster")
+                .count()
+        })
+        .sum();
+    assert_eq!(linked, 64);
 }
 
 #[test]
