@@ -8,7 +8,7 @@
 
 use crate::error::GalleryError;
 use crate::plan::Plan;
-use crate::scan::{PhotoRecord, Progress};
+use crate::scan::{is_as_scanned, PhotoRecord, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -377,15 +377,7 @@ fn checked_source(source_root: &Path, photo: &PhotoRecord) -> Result<PathBuf, St
     let joined = crate::relpath::join(source_root, &photo.rel_path);
     let source = fs::canonicalize(&joined).unwrap_or(joined);
     let m = fs::metadata(&source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let (secs, nanos) = match m
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-    {
-        Some(d) => (d.as_secs() as i64, d.subsec_nanos()),
-        None => (photo.mtime_secs, photo.mtime_nanos),
-    };
-    if m.len() != photo.size || secs != photo.mtime_secs || nanos != photo.mtime_nanos {
+    if !is_as_scanned(&m, photo) {
         return Err(format!(
             "{} changed since it was scanned; not linked",
             source.display()
@@ -420,18 +412,7 @@ fn listed(
     listing.get(name).is_some_and(|kind| match mode {
         LinkMode::Symlink => kind.is_symlink(),
         LinkMode::Hardlink | LinkMode::Copy => {
-            kind.is_file()
-                && fs::symlink_metadata(target).is_ok_and(|m| {
-                    let mtime = m
-                        .modified()
-                        .ok()
-                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-                    m.len() == photo.size
-                        && mtime.is_some_and(|d| {
-                            d.as_secs() as i64 == photo.mtime_secs
-                                && d.subsec_nanos() == photo.mtime_nanos
-                        })
-                })
+            kind.is_file() && fs::symlink_metadata(target).is_ok_and(|m| is_as_scanned(&m, photo))
         }
     })
 }

@@ -1055,6 +1055,7 @@ pub fn check_source_name(name: &str) -> Result<(), GalleryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::civil::Day;
 
     #[test]
     fn an_import_name_is_one_plain_folder_name() {
@@ -1075,7 +1076,6 @@ mod tests {
             assert!(check_source_name(bad).is_err(), "{bad:?}");
         }
     }
-    use crate::civil::Day;
 
     fn record(i: usize, with_signals: bool) -> PhotoRecord {
         let faces = FaceSignals {

@@ -129,9 +129,6 @@ impl<'a> Reconcile<'a> {
         pruned
     }
 
-    /// Before the links are written: an edited photo's old copies leave their group folders
-    /// for superseded/ (they may be the only copy of the old version), then the planned names
-    /// still held by another photo's old link are freed, so the plan lands on them.
     /// The links the previous manifest lists for photos unchanged since it was written (see
     /// [`crate::apply::apply_plan`]).
     pub fn recorded(&self) -> HashSet<PathBuf> {
@@ -147,6 +144,9 @@ impl<'a> Reconcile<'a> {
             .collect()
     }
 
+    /// Before the links are written: an edited photo's old copies leave their group folders
+    /// for superseded/ (they may be the only copy of the old version), then the planned names
+    /// still held by another photo's old link are freed, so the plan lands on them.
     pub fn before_apply(&self, plan: &Plan) -> PruneReport {
         let mut pruned = set_aside_old_versions(&self.edited, self.input, self.output, false);
         if let Some(prev) = &self.previous {

@@ -197,6 +197,12 @@ fn list_files(root: &Path, params: &ScanParams) -> (Vec<PathBuf>, Vec<SkippedFil
     (files, errors)
 }
 
+/// Whether `meta` still describes the file as the scan recorded it (size and modification
+/// time, read the way the scan reads them).
+pub(crate) fn is_as_scanned(meta: &fs::Metadata, photo: &PhotoRecord) -> bool {
+    meta.len() == photo.size && mtime_of(meta) == (photo.mtime_secs, photo.mtime_nanos)
+}
+
 fn mtime_of(meta: &fs::Metadata) -> (i64, u32) {
     match meta.modified() {
         Ok(t) => match t.duration_since(UNIX_EPOCH) {

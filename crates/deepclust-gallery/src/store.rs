@@ -45,30 +45,17 @@ impl Store {
     ) -> Result<(Store, Earlier), GalleryError> {
         if params.dry_run {
             let earlier = match Catalog::open_read_only(output)? {
-                Some(c) => read(&c)?,
-                None => CacheFile::read(output).map(from_cache).unwrap_or_default(),
-            };
-            let earlier = if params.use_cache {
-                earlier
-            } else {
-                // Imported clusters are the user's input, not a cache.
-                Earlier {
-                    imported: earlier.imported,
-                    ..Earlier::default()
+                Some(c) => read(&c, params.use_cache)?,
+                None if params.use_cache => {
+                    CacheFile::read(output).map(from_cache).unwrap_or_default()
                 }
+                None => Earlier::default(),
             };
             return Ok((Store::DryRun, earlier));
         }
         let mut catalog = Catalog::open_for_run(output)?;
         migrate_json_cache(&mut catalog, output, notes)?;
-        let earlier = if params.use_cache {
-            read(&catalog)?
-        } else {
-            Earlier {
-                imported: catalog.imported_by_photo()?,
-                ..Earlier::default()
-            }
-        };
+        let earlier = read(&catalog, params.use_cache)?;
         let params_json = serde_json::to_string(params).unwrap_or_default();
         let run = catalog.begin_run(&params_json, params.seed)?;
         Ok((
@@ -121,7 +108,15 @@ fn lock(catalog: &Mutex<Catalog>) -> Result<std::sync::MutexGuard<'_, Catalog>, 
         .map_err(|_| GalleryError::Content("the catalogue's lock was poisoned by a panic".into()))
 }
 
-fn read(catalog: &Catalog) -> Result<Earlier, GalleryError> {
+/// What `catalog` knows; with `use_cache` off only the imported clusters (the user's input,
+/// not a cache).
+fn read(catalog: &Catalog, use_cache: bool) -> Result<Earlier, GalleryError> {
+    if !use_cache {
+        return Ok(Earlier {
+            imported: catalog.imported_by_photo()?,
+            ..Earlier::default()
+        });
+    }
     Ok(Earlier {
         photos: catalog.photos()?,
         content_model: catalog.content_model()?,
