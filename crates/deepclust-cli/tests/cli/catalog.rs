@@ -2,58 +2,13 @@
 //! finishes the job (originals untouched, the tree equal to an uninterrupted run's), the
 //! lock, a full disk and a read-only output (clear errors, the catalogue intact).
 
-use crate::{deepclust, stderr, stdout};
+use crate::{deepclust, link_tree, originals, stderr, stdout};
 use deepclust::gallery::catalog::{Catalog, CATALOG_FILE};
 use deepclust::gallery::sample_library::write_sample_library;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-/// Every file under `root`: relative path -> (FNV-1a of its bytes, mtime in ns).
-fn originals(root: &Path) -> BTreeMap<PathBuf, (u64, u128)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let meta = std::fs::symlink_metadata(&path).expect("meta");
-            if meta.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).expect("read");
-                let mtime = meta
-                    .modified()
-                    .expect("mtime")
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .expect("after 1970")
-                    .as_nanos();
-                let rel = path.strip_prefix(root).expect("inside").to_path_buf();
-                out.insert(rel, (deepclust::gallery::scan::fnv1a64(&bytes), mtime));
-            }
-        }
-    }
-    out
-}
-
-/// The link tree of an output: every symlink under `by-*/` with its target.
-fn link_tree(out: &Path) -> BTreeMap<PathBuf, PathBuf> {
-    let mut links = BTreeMap::new();
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let meta = std::fs::symlink_metadata(&path).expect("meta");
-            if meta.file_type().is_symlink() {
-                let rel = path.strip_prefix(out).expect("inside").to_path_buf();
-                links.insert(rel, std::fs::read_link(&path).expect("readlink"));
-            } else if meta.is_dir() {
-                stack.push(path);
-            }
-        }
-    }
-    links
-}
 
 /// What the manifest says of the photos and albums (not where the output was).
 fn manifest_content(out: &Path) -> serde_json::Value {

@@ -1,50 +1,5 @@
-use crate::{deepclust, stderr, stdout};
-use std::collections::BTreeMap;
+use crate::{deepclust, link_tree, originals, stderr, stdout};
 use std::fs;
-use std::path::Path;
-
-/// Every file under `root` with its bytes and modification time.
-fn snapshot(root: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                let modified = fs::metadata(&path).unwrap().modified().unwrap();
-                out.insert(rel, (fs::read(&path).unwrap(), modified));
-            }
-        }
-    }
-    out
-}
-
-fn links_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if fs::symlink_metadata(&path)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-            {
-                out.push(path);
-            } else if path.is_dir() {
-                stack.push(path);
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn demo_generates_a_library_organizes_it_and_reruns_incrementally() {
@@ -58,16 +13,17 @@ fn demo_generates_a_library_organizes_it_and_reruns_incrementally() {
 
     // The library: 32 photos and the two damaged files, its description beside it.
     let photos = out_dir.join("photos");
-    let before = snapshot(&photos);
+    let before = originals(&photos);
     assert_eq!(before.len(), 34, "{:?}", before.keys());
     assert!(out_dir.join("sample-library.json").is_file());
 
     // The organized tree: every grouping, the manifest and the index page.
     let organized = out_dir.join("organized");
     for grouping in ["by-date", "by-event", "by-place", "by-content"] {
-        let links = links_under(&organized.join(grouping));
+        let folder = organized.join(grouping);
+        let links = link_tree(&folder);
         assert_eq!(links.len(), 32, "{grouping}: {links:?}\n{text}");
-        for link in &links {
+        for link in links.keys().map(|rel| folder.join(rel)) {
             assert!(link.exists(), "dangling link {}", link.display());
         }
     }
@@ -122,7 +78,7 @@ fn demo_generates_a_library_organizes_it_and_reruns_incrementally() {
     };
     assert_eq!(scores(&again), scores(&text));
     assert_eq!(scores(&text).len(), 3, "{text}");
-    assert_eq!(snapshot(&photos), before, "an original changed");
+    assert_eq!(originals(&photos), before, "an original changed");
 
     // Another size in the same folder is refused, not mixed in.
     let other = deepclust(&["demo", "--out", out_arg, "--n", "40", "--digits", "0"]);
@@ -132,5 +88,5 @@ fn demo_generates_a_library_organizes_it_and_reruns_incrementally() {
         "{}",
         stderr(&other)
     );
-    assert_eq!(snapshot(&photos), before);
+    assert_eq!(originals(&photos), before);
 }
